@@ -1,0 +1,254 @@
+//! The decision for one admission request: a pure function of the compiled
+//! settings, the pod's raw JSON and a way to read the namespace's labels.
+//! `lib.rs` passes the real host capability; tests pass a closure.
+
+use crate::effects::apply_effect;
+use crate::json_path::{opt_object, opt_string_map};
+use crate::label_selector::Labels;
+use crate::scheduling::{Addition, never_send_reasons, schedule};
+use crate::settings::{OnLookupError, Profile, VirtualNode};
+use crate::warnings::{PREFIX, eci_unsupported};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+/// A namespace's labels, as read through the host.
+pub type NamespaceLabels = BTreeMap<String, String>;
+
+/// What the policy answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict {
+    /// Accept unchanged (no mutated object).
+    Accept,
+    /// Accept with this mutated object.
+    Mutate(Value),
+    /// Reject with this message.
+    Reject(String),
+}
+
+/// Where an addition came from: the virtual node target, or a selector (by index).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Source {
+    VirtualNode,
+    Selector(usize),
+}
+
+/// How the decision was reached, for the harness's explanations and for tests.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Report {
+    /// Scheduling selectors that matched, by index, in settings order.
+    pub matched: Vec<usize>,
+    /// Everything written into the pod, in the order written.
+    pub additions: Vec<(Source, Addition)>,
+    /// How many times the namespace was read (0 or 1).
+    pub namespace_lookups: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision {
+    pub verdict: Verdict,
+    pub warnings: Vec<String>,
+    pub report: Report,
+}
+
+/// Only the creation of a Pod is mutated (not its subresources, not updates).
+pub fn applies_to(group: &str, kind: &str, operation: &str, sub_resource: &str) -> bool {
+    group.is_empty() && kind == "Pod" && operation == "CREATE" && sub_resource.is_empty()
+}
+
+/// Reads the namespace's labels at most once, and only when first needed.
+struct Namespace<'a, F> {
+    name: &'a str,
+    lookup: Option<F>,
+    labels: Option<Result<NamespaceLabels, String>>,
+}
+
+impl<F: FnOnce(&str) -> Result<NamespaceLabels, String>> Namespace<'_, F> {
+    fn labels(&mut self, report: &mut Report) -> Result<&NamespaceLabels, String> {
+        if self.labels.is_none() {
+            let result = match (self.name.is_empty(), self.lookup.take()) {
+                (true, _) => Err("the request names no namespace".to_string()),
+                (false, Some(lookup)) => {
+                    report.namespace_lookups += 1;
+                    lookup(self.name)
+                }
+                (false, None) => Err("no namespace lookup available".to_string()),
+            };
+            self.labels = Some(result);
+        }
+        match self.labels.as_ref().expect("set above") {
+            Ok(labels) => Ok(labels),
+            Err(reason) => Err(reason.clone()),
+        }
+    }
+}
+
+enum Stop {
+    Lookup(String),
+    Malformed(String),
+}
+
+impl From<String> for Stop {
+    fn from(e: String) -> Self {
+        Stop::Malformed(e)
+    }
+}
+
+/// Evaluates the creation of `pod` in namespace `namespace`.
+///
+/// ```
+/// use eci_profile::{evaluate::{evaluate_pod, Verdict}, settings::Profile};
+/// use serde_json::json;
+/// let pod = json!({"metadata": {"labels": {"alibabacloud.com/eci": "true"}}, "spec": {}});
+/// let d = evaluate_pod(&Profile::default(), pod, "default", |_| Ok(Default::default()));
+/// let Verdict::Mutate(out) = d.verdict else { panic!() };
+/// assert_eq!(out["spec"]["nodeSelector"], json!({"type": "virtual-kubelet"}));
+/// ```
+pub fn evaluate_pod<F>(profile: &Profile, pod: Value, namespace: &str, lookup: F) -> Decision
+where
+    F: FnOnce(&str) -> Result<NamespaceLabels, String>,
+{
+    let mut report = Report::default();
+    let mut ns = Namespace { name: namespace, lookup: Some(lookup), labels: None };
+    let mut warnings = Vec::new();
+    let verdict = match decide(profile, pod, &mut ns, &mut report, &mut warnings) {
+        Ok(verdict) => verdict,
+        Err(Stop::Malformed(e)) => {
+            warnings.clear();
+            Verdict::Reject(format!("{PREFIX}cannot read the pod: {e}"))
+        }
+        Err(Stop::Lookup(reason)) => {
+            warnings.clear();
+            let text = format!("cannot read namespace \"{namespace}\": {reason}");
+            match profile.on_namespace_lookup_error {
+                OnLookupError::Ignore => {
+                    warnings.push(format!("{PREFIX}pod left unchanged: {text}"));
+                    Verdict::Accept
+                }
+                OnLookupError::Fail => Verdict::Reject(format!("{PREFIX}{text}")),
+            }
+        }
+    };
+    Decision { verdict, warnings, report }
+}
+
+fn decide<F>(
+    profile: &Profile,
+    mut pod: Value,
+    ns: &mut Namespace<'_, F>,
+    report: &mut Report,
+    warnings: &mut Vec<String>,
+) -> Result<Verdict, Stop>
+where
+    F: FnOnce(&str) -> Result<NamespaceLabels, String>,
+{
+    let Some(object) = pod.as_object_mut() else {
+        return Err(Stop::Malformed(format!(
+            "the object is not a mapping: {}",
+            crate::json_path::show(&pod)
+        )));
+    };
+    let vn = &profile.virtual_node;
+    let mut matched = match_scheduling(profile, object, ns, report)?;
+    report.matched.clone_from(&matched);
+    if matched.is_empty() && !node_selector_bound(object, vn)? {
+        return Ok(Verdict::Accept);
+    }
+
+    let reasons = never_send_reasons(object, vn)?;
+    if !reasons.is_empty() {
+        warnings.extend(
+            reasons
+                .into_iter()
+                .map(|r| format!("{PREFIX}pod not sent to a virtual node: {r}")),
+        );
+        return Ok(Verdict::Accept);
+    }
+    warnings.extend(eci_unsupported(object)?);
+
+    // Effect labels can make further selectors match; repeat until nothing
+    // changes, so that evaluating the result again changes nothing either.
+    let mut changed = false;
+    for _round in 0..=profile.selectors.len() {
+        let before = report.additions.len();
+        if !matched.is_empty() {
+            let added = schedule(object, vn)?;
+            report.additions.extend(added.into_iter().map(|a| (Source::VirtualNode, a)));
+        }
+        let bound = !matched.is_empty() || node_selector_bound(object, vn)?;
+        for (i, selector) in profile.selectors.iter().enumerate() {
+            let applies = if selector.is_scheduling() { matched.contains(&i) } else { bound };
+            if applies {
+                let added = apply_effect(object, &selector.effect)?;
+                report.additions.extend(added.into_iter().map(|a| (Source::Selector(i), a)));
+            }
+        }
+        if report.additions.len() == before {
+            break;
+        }
+        changed = true;
+        matched = match_scheduling(profile, object, ns, report)?;
+        for &i in &matched {
+            if !report.matched.contains(&i) {
+                report.matched.push(i);
+            }
+        }
+        report.matched.sort_unstable();
+    }
+    Ok(if changed { Verdict::Mutate(pod) } else { Verdict::Accept })
+}
+
+/// `metadata.labels`, checking that every value is a string.
+fn pod_labels(pod: &Map<String, Value>) -> Result<Option<&Map<String, Value>>, String> {
+    let metadata = opt_object(pod.get("metadata"), "metadata")?;
+    opt_string_map(metadata.and_then(|m| m.get("labels")), "metadata.labels")
+}
+
+/// The scheduling selectors that match, in settings order. The objectSelector
+/// is tried first; the namespace is read only when a selector still depends on
+/// it, and a selector without effect is skipped once the pod is already matched
+/// (it could change nothing).
+fn match_scheduling<F>(
+    profile: &Profile,
+    pod: &Map<String, Value>,
+    ns: &mut Namespace<'_, F>,
+    report: &mut Report,
+) -> Result<Vec<usize>, Stop>
+where
+    F: FnOnce(&str) -> Result<NamespaceLabels, String>,
+{
+    static NO_LABELS: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
+    let labels = match pod_labels(pod)? {
+        Some(labels) => labels,
+        None => NO_LABELS.get_or_init(Map::new),
+    };
+    let mut matched = Vec::new();
+    for (i, selector) in profile.selectors.iter().enumerate() {
+        if !selector.is_scheduling() || (!matched.is_empty() && selector.effect.is_empty()) {
+            continue;
+        }
+        if let Some(object) = &selector.object_selector
+            && !object.matches(labels)
+        {
+            continue;
+        }
+        if let Some(namespace) = &selector.namespace_selector {
+            let ns_labels = ns.labels(report).map_err(Stop::Lookup)?;
+            if !namespace.matches(ns_labels) {
+                continue;
+            }
+        }
+        matched.push(i);
+    }
+    Ok(matched)
+}
+
+/// The pod already asks for a virtual node: its nodeSelector holds every pair.
+fn node_selector_bound(pod: &Map<String, Value>, vn: &VirtualNode) -> Result<bool, String> {
+    let spec = opt_object(pod.get("spec"), "spec")?;
+    let node_selector = opt_string_map(spec.and_then(|s| s.get("nodeSelector")), "spec.nodeSelector")?;
+    Ok(node_selector
+        .is_some_and(|ns| vn.node_selector.iter().all(|(k, v)| ns.label(k) == Some(v.as_str()))))
+}
+
+#[cfg(test)]
+mod tests;

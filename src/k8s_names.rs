@@ -1,0 +1,132 @@
+//! Kubernetes' syntax rules for label keys, label values and annotation keys
+//! (`k8s.io/apimachinery/pkg/util/validation`), so that settings the API server
+//! would refuse on the pod are refused when the policy is configured instead.
+
+const NAME_MAX: usize = 63;
+const PREFIX_MAX: usize = 253;
+
+/// A label or annotation key: `[prefix/]name`, the prefix a DNS subdomain.
+///
+/// ```
+/// use eci_profile::k8s_names::check_qualified_name;
+/// assert!(check_qualified_name("k8s.aliyun.com/eci-use-specs").is_ok());
+/// assert!(check_qualified_name("has space").is_err());
+/// ```
+pub fn check_qualified_name(key: &str) -> Result<(), String> {
+    let (prefix, name) = match key.split_once('/') {
+        Some((prefix, name)) => (Some(prefix), name),
+        None => (None, key),
+    };
+    if let Some(prefix) = prefix {
+        if prefix.is_empty() {
+            return Err("prefix part must not be empty".into());
+        }
+        if prefix.len() > PREFIX_MAX {
+            return Err(format!(
+                "prefix part must be no more than {PREFIX_MAX} characters"
+            ));
+        }
+        if !is_dns_subdomain(prefix) {
+            return Err("prefix part must be a lowercase DNS subdomain (e.g. example.com)".into());
+        }
+    }
+    if name.is_empty() {
+        return Err("name part must not be empty".into());
+    }
+    if name.len() > NAME_MAX {
+        return Err(format!(
+            "name part must be no more than {NAME_MAX} characters"
+        ));
+    }
+    if !is_name_part(name) {
+        return Err("name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character".into());
+    }
+    Ok(())
+}
+
+/// A label value: empty, or up to 63 characters of the name alphabet.
+pub fn check_label_value(value: &str) -> Result<(), String> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    if value.len() > NAME_MAX {
+        return Err(format!("must be no more than {NAME_MAX} characters"));
+    }
+    if !is_name_part(value) {
+        return Err("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character".into());
+    }
+    Ok(())
+}
+
+fn is_name_part(s: &str) -> bool {
+    let b = s.as_bytes();
+    let inner_ok = |c: &u8| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b'.');
+    !b.is_empty()
+        && b[0].is_ascii_alphanumeric()
+        && b[b.len() - 1].is_ascii_alphanumeric()
+        && b.iter().all(inner_ok)
+}
+
+fn is_dns_subdomain(s: &str) -> bool {
+    s.split('.').all(|label| {
+        let b = label.as_bytes();
+        let ok = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
+        !b.is_empty()
+            && ok(&b[0])
+            && ok(&b[b.len() - 1])
+            && b.iter().all(|c| ok(c) || *c == b'-')
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn qualified_names_follow_kubernetes() {
+        for (key, valid, why) in [
+            ("app", true, "plain name"),
+            ("alibabacloud.com/eci", true, "prefixed name"),
+            ("k8s.aliyun.com/eci-use-specs", true, "ECI annotation key"),
+            ("a.b-c_d", true, "inner punctuation"),
+            ("", false, "empty"),
+            ("/app", false, "empty prefix"),
+            ("example.com/", false, "empty name"),
+            ("Example.com/app", false, "upper-case prefix"),
+            ("example..com/app", false, "empty DNS label"),
+            ("-app", false, "leading dash"),
+            ("app-", false, "trailing dash"),
+            ("has space", false, "space"),
+            ("a/b/c", false, "two slashes"),
+            ("ключ", false, "non-ASCII"),
+        ] {
+            assert_eq!(check_qualified_name(key).is_ok(), valid, "{why}: {key:?}");
+        }
+        assert!(check_qualified_name(&"a".repeat(63)).is_ok(), "63 chars");
+        assert_eq!(
+            check_qualified_name(&"a".repeat(64)).unwrap_err(),
+            "name part must be no more than 63 characters"
+        );
+        let long_prefix = format!("{}/a", "a".repeat(254));
+        assert_eq!(
+            check_qualified_name(&long_prefix).unwrap_err(),
+            "prefix part must be no more than 253 characters"
+        );
+    }
+
+    #[test]
+    fn label_values_follow_kubernetes() {
+        for (value, valid, why) in [
+            ("", true, "empty value is allowed"),
+            ("true", true, "plain"),
+            ("virtual-kubelet", true, "dash"),
+            ("ecs.gn6v-c8g1.2xlarge", true, "dots"),
+            ("has space", false, "space"),
+            ("a/b", false, "slash"),
+            ("-a", false, "leading dash"),
+        ] {
+            assert_eq!(check_label_value(value).is_ok(), valid, "{why}: {value:?}");
+        }
+        assert!(check_label_value(&"v".repeat(64)).is_err(), "64 chars");
+    }
+}

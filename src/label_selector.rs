@@ -1,0 +1,385 @@
+//! Kubernetes LabelSelector (`matchLabels` + `matchExpressions`, all ANDed),
+//! checked once when the settings are compiled and then matched with no
+//! further checks: evaluation cannot meet an invalid selector.
+
+use crate::json_path::{entry, field, item, opt_array, opt_object, opt_str, show, string_value};
+use crate::k8s_names::{check_label_value, check_qualified_name};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// Anything labels can be read from: a pod's raw `metadata.labels`, a namespace's labels.
+pub trait Labels {
+    fn label(&self, key: &str) -> Option<&str>;
+}
+
+impl Labels for Map<String, Value> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Value::as_str)
+    }
+}
+
+impl Labels for BTreeMap<String, String> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key).map(String::as_str)
+    }
+}
+
+/// One compiled requirement. `matchLabels` entries become `Equals`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirement {
+    Equals(String, String),
+    In(String, Vec<String>),
+    NotIn(String, Vec<String>),
+    Exists(String),
+    DoesNotExist(String),
+}
+
+impl Requirement {
+    pub fn matches(&self, labels: &impl Labels) -> bool {
+        match self {
+            Requirement::Equals(key, value) => labels.label(key) == Some(value.as_str()),
+            Requirement::In(key, values) => labels
+                .label(key)
+                .is_some_and(|v| values.iter().any(|x| x == v)),
+            // Kubernetes: NotIn also matches when the label is absent.
+            Requirement::NotIn(key, values) => labels
+                .label(key)
+                .is_none_or(|v| values.iter().all(|x| x != v)),
+            Requirement::Exists(key) => labels.label(key).is_some(),
+            Requirement::DoesNotExist(key) => labels.label(key).is_none(),
+        }
+    }
+}
+
+impl fmt::Display for Requirement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Requirement::Equals(k, v) => write!(f, "{k}={v}"),
+            Requirement::In(k, vs) => write!(f, "{k} in ({})", vs.join(",")),
+            Requirement::NotIn(k, vs) => write!(f, "{k} notin ({})", vs.join(",")),
+            Requirement::Exists(k) => write!(f, "{k}"),
+            Requirement::DoesNotExist(k) => write!(f, "!{k}"),
+        }
+    }
+}
+
+/// A compiled LabelSelector. The empty selector matches everything, as in Kubernetes.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct LabelSelector {
+    pub requirements: Vec<Requirement>,
+}
+
+impl LabelSelector {
+    /// `matchLabels` pairs, for selectors built in code (the built-in defaults).
+    pub fn match_labels(pairs: &[(&str, &str)]) -> Self {
+        LabelSelector {
+            requirements: pairs
+                .iter()
+                .map(|(k, v)| Requirement::Equals(k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    pub fn matches(&self, labels: &impl Labels) -> bool {
+        self.requirements.iter().all(|r| r.matches(labels))
+    }
+
+    /// Compiles a LabelSelector from settings; `path` names it in errors
+    /// (e.g. `objectSelector`). All problems are pushed to `errors`.
+    pub fn compile(value: &Value, path: &str, errors: &mut Vec<String>) -> Option<Self> {
+        let map = match opt_object(Some(value), path) {
+            Ok(Some(map)) => map,
+            Ok(None) => return None,
+            Err(e) => {
+                errors.push(e);
+                return None;
+            }
+        };
+        let before = errors.len();
+        let mut requirements = Vec::new();
+        // matchLabels first, then matchExpressions, as Kubernetes lists them.
+        if let Some(labels) = map.get("matchLabels") {
+            compile_match_labels(labels, &field(path, "matchLabels"), &mut requirements, errors);
+        }
+        if let Some(exprs) = map.get("matchExpressions") {
+            compile_match_expressions(exprs, &field(path, "matchExpressions"), &mut requirements, errors);
+        }
+        for name in map.keys().filter(|k| !matches!(k.as_str(), "matchLabels" | "matchExpressions")) {
+            errors.push(format!(
+                "{path}: unknown field \"{name}\" (known fields: matchLabels, matchExpressions)"
+            ));
+        }
+        (errors.len() == before).then_some(LabelSelector { requirements })
+    }
+}
+
+impl fmt::Display for LabelSelector {
+    /// The `kubectl -l` form: `a=b,c in (d,e),!f`; `<everything>` for the empty selector.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.requirements.is_empty() {
+            return write!(f, "<everything>");
+        }
+        for (i, r) in self.requirements.iter().enumerate() {
+            if i > 0 {
+                write!(f, ",")?;
+            }
+            write!(f, "{r}")?;
+        }
+        Ok(())
+    }
+}
+
+fn check_key(key: &str, path: &str, errors: &mut Vec<String>) -> bool {
+    match check_qualified_name(key) {
+        Ok(()) => true,
+        Err(why) => {
+            errors.push(format!("{path}: key {} is not a valid label key: {why}", show(&key.into())));
+            false
+        }
+    }
+}
+
+fn check_value(value: &str, path: &str, errors: &mut Vec<String>) -> bool {
+    match check_label_value(value) {
+        Ok(()) => true,
+        Err(why) => {
+            errors.push(format!(
+                "{path}: value {} is not a valid label value: {why}",
+                show(&value.into())
+            ));
+            false
+        }
+    }
+}
+
+fn compile_match_labels(
+    value: &Value,
+    path: &str,
+    out: &mut Vec<Requirement>,
+    errors: &mut Vec<String>,
+) {
+    let map = match opt_object(Some(value), path) {
+        Ok(Some(map)) => map,
+        Ok(None) => return,
+        Err(e) => return errors.push(e),
+    };
+    for (key, value) in map {
+        let here = entry(path, key);
+        let value = match string_value(value, &here) {
+            Ok(v) => v,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        if check_key(key, &here, errors) && check_value(value, &here, errors) {
+            out.push(Requirement::Equals(key.clone(), value.to_string()));
+        }
+    }
+}
+
+fn compile_match_expressions(
+    value: &Value,
+    path: &str,
+    out: &mut Vec<Requirement>,
+    errors: &mut Vec<String>,
+) {
+    let items = match opt_array(Some(value), path) {
+        Ok(Some(items)) => items,
+        Ok(None) => return,
+        Err(e) => return errors.push(e),
+    };
+    for (i, expr) in items.iter().enumerate() {
+        let here = item(path, i);
+        if let Some(r) = compile_expression(expr, &here, errors) {
+            out.push(r);
+        }
+    }
+}
+
+fn compile_expression(expr: &Value, path: &str, errors: &mut Vec<String>) -> Option<Requirement> {
+    let map = match opt_object(Some(expr), path) {
+        Ok(Some(map)) => map,
+        Ok(None) => {
+            errors.push(format!("{path}: expected a mapping, found null"));
+            return None;
+        }
+        Err(e) => {
+            errors.push(e);
+            return None;
+        }
+    };
+    if let Some(unknown) = map
+        .keys()
+        .find(|k| !matches!(k.as_str(), "key" | "operator" | "values"))
+    {
+        errors.push(format!(
+            "{path}: unknown field \"{unknown}\" (known fields: key, operator, values)"
+        ));
+        return None;
+    }
+    let key = match opt_str(map.get("key"), &field(path, "key")) {
+        Ok(Some(key)) => key,
+        Ok(None) => {
+            errors.push(format!("{path}: key is required"));
+            return None;
+        }
+        Err(e) => {
+            errors.push(e);
+            return None;
+        }
+    };
+    let operator = match opt_str(map.get("operator"), &field(path, "operator")) {
+        Ok(Some(op)) => op,
+        Ok(None) => {
+            errors.push(format!("{path}: operator is required (In, NotIn, Exists, DoesNotExist)"));
+            return None;
+        }
+        Err(e) => {
+            errors.push(e);
+            return None;
+        }
+    };
+    let values_path = field(path, "values");
+    let values: Vec<String> = match opt_array(map.get("values"), &values_path) {
+        Ok(items) => {
+            let mut values = Vec::new();
+            for (i, v) in items.unwrap_or_default().iter().enumerate() {
+                match string_value(v, &item(&values_path, i)) {
+                    Ok(s) => values.push(s.to_string()),
+                    Err(e) => errors.push(e),
+                }
+            }
+            values
+        }
+        Err(e) => {
+            errors.push(e);
+            return None;
+        }
+    };
+    let key_ok = check_key(key, &field(path, "key"), errors);
+    let mut values_ok = true;
+    for (i, v) in values.iter().enumerate() {
+        values_ok &= check_value(v, &item(&values_path, i), errors);
+    }
+    let key = key.to_string();
+    let requirement = match operator {
+        "In" | "NotIn" if values.is_empty() => {
+            errors.push(format!("{path}: operator {operator} needs at least one value"));
+            return None;
+        }
+        "Exists" | "DoesNotExist" if !values.is_empty() => {
+            errors.push(format!(
+                "{path}: operator {operator} takes no values, found {}",
+                show(&Value::from(values))
+            ));
+            return None;
+        }
+        "In" => Requirement::In(key, values),
+        "NotIn" => Requirement::NotIn(key, values),
+        "Exists" => Requirement::Exists(key),
+        "DoesNotExist" => Requirement::DoesNotExist(key),
+        other => {
+            errors.push(format!(
+                "{path}: operator {} is not one of In, NotIn, Exists, DoesNotExist",
+                show(&other.into())
+            ));
+            return None;
+        }
+    };
+    (key_ok && values_ok).then_some(requirement)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn compile(v: Value) -> Result<LabelSelector, Vec<String>> {
+        let mut errors = Vec::new();
+        match LabelSelector::compile(&v, "objectSelector", &mut errors) {
+            Some(s) if errors.is_empty() => Ok(s),
+            _ => Err(errors),
+        }
+    }
+
+    fn labels(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn kubernetes_matching_semantics() {
+        let env_prod = labels(json!({"env": "prod", "tier": "batch"}));
+        let no_labels = labels(json!({}));
+        for (selector, labels, expected, msg) in [
+            (json!({}), &env_prod, true, "empty selector matches everything"),
+            (json!({}), &no_labels, true, "empty selector matches a pod without labels"),
+            (json!({"matchLabels": {"env": "prod"}}), &env_prod, true, "matchLabels equal"),
+            (json!({"matchLabels": {"env": "dev"}}), &env_prod, false, "matchLabels differ"),
+            (json!({"matchLabels": {"env": "prod", "x": "y"}}), &env_prod, false, "matchLabels ANDed"),
+            (json!({"matchExpressions": [{"key": "env", "operator": "In", "values": ["dev", "prod"]}]}), &env_prod, true, "In hit"),
+            (json!({"matchExpressions": [{"key": "env", "operator": "In", "values": ["dev"]}]}), &env_prod, false, "In miss"),
+            (json!({"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}), &env_prod, false, "In on absent key"),
+            (json!({"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["dev"]}]}), &env_prod, true, "NotIn hit"),
+            (json!({"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["prod"]}]}), &env_prod, false, "NotIn miss"),
+            (json!({"matchExpressions": [{"key": "zone", "operator": "NotIn", "values": ["a"]}]}), &env_prod, true, "NotIn matches an absent key"),
+            (json!({"matchExpressions": [{"key": "tier", "operator": "Exists"}]}), &env_prod, true, "Exists"),
+            (json!({"matchExpressions": [{"key": "zone", "operator": "Exists", "values": []}]}), &env_prod, false, "Exists on absent key, empty values allowed"),
+            (json!({"matchExpressions": [{"key": "zone", "operator": "DoesNotExist"}]}), &env_prod, true, "DoesNotExist"),
+            (json!({"matchExpressions": [{"key": "env", "operator": "DoesNotExist"}]}), &env_prod, false, "DoesNotExist on present key"),
+            (json!({"matchLabels": {"env": "prod"}, "matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["batch"]}]}), &env_prod, false, "matchLabels AND matchExpressions"),
+        ] {
+            let compiled = compile(selector.clone()).unwrap_or_else(|e| panic!("{msg}: {e:?}"));
+            assert_eq!(compiled.matches(labels), expected, "{msg}: {selector}");
+        }
+    }
+
+    #[test]
+    fn namespace_labels_match_too() {
+        let ns: BTreeMap<String, String> = [("gpu".to_string(), "true".to_string())].into();
+        assert!(LabelSelector::match_labels(&[("gpu", "true")]).matches(&ns));
+        assert!(!LabelSelector::match_labels(&[("gpu", "false")]).matches(&ns));
+    }
+
+    #[test]
+    fn invalid_selectors_name_field_and_value() {
+        for (selector, error, msg) in [
+            (json!({"matchExpressions": [{"key": "a", "operator": "Equals", "values": ["b"]}]}),
+             r#"objectSelector.matchExpressions[0]: operator "Equals" is not one of In, NotIn, Exists, DoesNotExist"#, "bad operator"),
+            (json!({"matchExpressions": [{"key": "a", "operator": "In"}]}),
+             "objectSelector.matchExpressions[0]: operator In needs at least one value", "In without values"),
+            (json!({"matchExpressions": [{"key": "a", "operator": "NotIn", "values": []}]}),
+             "objectSelector.matchExpressions[0]: operator NotIn needs at least one value", "NotIn with empty values"),
+            (json!({"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]}),
+             r#"objectSelector.matchExpressions[0]: operator Exists takes no values, found ["x"]"#, "Exists with values"),
+            (json!({"matchExpressions": [{"operator": "Exists"}]}),
+             "objectSelector.matchExpressions[0]: key is required", "missing key"),
+            (json!({"matchExpressions": [{"key": "a"}]}),
+             "objectSelector.matchExpressions[0]: operator is required (In, NotIn, Exists, DoesNotExist)", "missing operator"),
+            (json!({"matchLabels": {"bad key": "x"}}),
+             r#"objectSelector.matchLabels["bad key"]: key "bad key" is not a valid label key: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"#, "bad key"),
+            (json!({"matchLabels": {"team": "has space"}}),
+             r#"objectSelector.matchLabels["team"]: value "has space" is not a valid label value: must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"#, "bad value"),
+            (json!({"matchLabels": {"eci": true}}),
+             r#"objectSelector.matchLabels["eci"]: expected a string, found true (quote it: "true")"#, "unquoted YAML boolean"),
+            (json!({"matchLabel": {"eci": "true"}}),
+             r#"objectSelector: unknown field "matchLabel" (known fields: matchLabels, matchExpressions)"#, "typo in field"),
+            (json!(["eci"]), r#"objectSelector: expected a mapping, found ["eci"]"#, "not a mapping"),
+            (json!({"matchExpressions": [{"key": "a", "operator": "In", "values": ["ok", "not ok"]}]}),
+             r#"objectSelector.matchExpressions[0].values[1]: value "not ok" is not a valid label value: must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"#, "bad value in values"),
+        ] {
+            assert_eq!(compile(selector).unwrap_err(), vec![error.to_string()], "{msg}");
+        }
+    }
+
+    #[test]
+    fn display_is_the_kubectl_form() {
+        let s = compile(json!({"matchLabels": {"a": "b"}, "matchExpressions": [
+            {"key": "c", "operator": "In", "values": ["d", "e"]},
+            {"key": "f", "operator": "DoesNotExist"}]}))
+        .unwrap();
+        assert_eq!(s.to_string(), "a=b,c in (d,e),!f");
+        assert_eq!(LabelSelector::default().to_string(), "<everything>");
+    }
+}

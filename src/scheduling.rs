@@ -1,0 +1,359 @@
+//! Sending a pod to a virtual node: the never-send rules, and the nodeSelector
+//! pairs and tolerations to add (never duplicated).
+
+use crate::json_path::{entry, field, item, opt_array, opt_object, opt_str, show};
+use crate::k8s_names::{check_label_value, check_qualified_name};
+use crate::settings::VirtualNode;
+use serde_json::{Map, Value};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TolerationOperator {
+    Equal,
+    Exists,
+}
+
+/// A Kubernetes toleration. Empty `key`/`effect` mean "any", as in Kubernetes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Toleration {
+    pub key: String,
+    pub operator: TolerationOperator,
+    pub value: String,
+    pub effect: String,
+    pub toleration_seconds: Option<i64>,
+}
+
+const TOLERATION_FIELDS: &str = "key, operator, value, effect, tolerationSeconds";
+const EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
+
+impl Toleration {
+    /// Reads a toleration from a pod or from settings; only types are checked here.
+    pub fn from_json(raw: &Value, path: &str) -> Result<Toleration, String> {
+        let map = opt_object(Some(raw), path)?
+            .ok_or_else(|| format!("{path}: expected a mapping, found null"))?;
+        let mut t = Toleration {
+            key: String::new(),
+            operator: TolerationOperator::Equal,
+            value: String::new(),
+            effect: String::new(),
+            toleration_seconds: None,
+        };
+        for (name, value) in map {
+            let here = field(path, name);
+            match name.as_str() {
+                "key" => t.key = opt_str(Some(value), &here)?.unwrap_or_default().into(),
+                "value" => t.value = opt_str(Some(value), &here)?.unwrap_or_default().into(),
+                "effect" => t.effect = opt_str(Some(value), &here)?.unwrap_or_default().into(),
+                "operator" => {
+                    t.operator = match opt_str(Some(value), &here)? {
+                        None | Some("") | Some("Equal") => TolerationOperator::Equal,
+                        Some("Exists") => TolerationOperator::Exists,
+                        Some(other) => {
+                            return Err(format!(
+                                "{here}: {} is not one of Equal, Exists",
+                                show(&other.into())
+                            ));
+                        }
+                    }
+                }
+                "tolerationSeconds" => {
+                    t.toleration_seconds = match value {
+                        Value::Null => None,
+                        v => Some(v.as_i64().ok_or_else(|| {
+                            format!("{here}: expected an integer, found {}", show(v))
+                        })?),
+                    }
+                }
+                // Pods may carry fields newer than this policy; settings may not.
+                _ => {}
+            }
+        }
+        if path.starts_with("virtualNode") {
+            if let Some(unknown) = map.keys().find(|k| !TOLERATION_FIELDS.split(", ").any(|f| f == *k)) {
+                return Err(format!(
+                    "{path}: unknown field \"{unknown}\" (known fields: {TOLERATION_FIELDS})"
+                ));
+            }
+        }
+        Ok(t)
+    }
+
+    /// Kubernetes' validation of a toleration, for the one in settings.
+    pub fn check(&self) -> Result<(), String> {
+        if self.key.is_empty() {
+            if self.operator != TolerationOperator::Exists {
+                return Err("operator must be Exists when key is empty".into());
+            }
+        } else {
+            check_qualified_name(&self.key)
+                .map_err(|why| format!("key {} is not a valid label key: {why}", show(&self.key.as_str().into())))?;
+        }
+        if self.operator == TolerationOperator::Exists && !self.value.is_empty() {
+            return Err(format!(
+                "value must be empty when operator is Exists, found {}",
+                show(&self.value.as_str().into())
+            ));
+        }
+        check_label_value(&self.value).map_err(|why| {
+            format!("value {} is not a valid label value: {why}", show(&self.value.as_str().into()))
+        })?;
+        if !self.effect.is_empty() && !EFFECTS.contains(&self.effect.as_str()) {
+            return Err(format!(
+                "effect {} is not one of NoSchedule, PreferNoSchedule, NoExecute",
+                show(&self.effect.as_str().into())
+            ));
+        }
+        if self.toleration_seconds.is_some() && self.effect != "NoExecute" {
+            return Err("tolerationSeconds is only allowed with effect NoExecute".into());
+        }
+        Ok(())
+    }
+
+    /// Whether this toleration tolerates every taint that `other` tolerates,
+    /// so that adding `other` next to it would change nothing.
+    pub fn covers(&self, other: &Toleration) -> bool {
+        let key = match self.operator {
+            // An empty key with Exists tolerates every key.
+            TolerationOperator::Exists if self.key.is_empty() => true,
+            _ => self.key == other.key,
+        };
+        let value = match self.operator {
+            TolerationOperator::Exists => true,
+            TolerationOperator::Equal => {
+                other.operator == TolerationOperator::Equal && self.value == other.value
+            }
+        };
+        let effect = self.effect.is_empty() || self.effect == other.effect;
+        // A time limit only tolerates as long as it says.
+        let seconds = match (self.toleration_seconds, other.toleration_seconds) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(mine), Some(theirs)) => mine >= theirs,
+        };
+        key && value && effect && seconds
+    }
+
+    /// The toleration as it is written into a pod (empty fields left out).
+    pub fn to_json(&self) -> Value {
+        let mut map = Map::new();
+        if !self.key.is_empty() {
+            map.insert("key".into(), self.key.clone().into());
+        }
+        let op = match self.operator {
+            TolerationOperator::Equal => "Equal",
+            TolerationOperator::Exists => "Exists",
+        };
+        map.insert("operator".into(), op.into());
+        if !self.value.is_empty() {
+            map.insert("value".into(), self.value.clone().into());
+        }
+        if !self.effect.is_empty() {
+            map.insert("effect".into(), self.effect.clone().into());
+        }
+        if let Some(s) = self.toleration_seconds {
+            map.insert("tolerationSeconds".into(), s.into());
+        }
+        Value::Object(map)
+    }
+}
+
+/// Why this pod must never be sent to a virtual node, one reason per entry
+/// (empty: it may be sent). Each reason completes "pod not sent to a virtual node: …".
+pub fn never_send_reasons(pod: &Map<String, Value>, vn: &VirtualNode) -> Result<Vec<String>, String> {
+    let mut reasons = Vec::new();
+    let metadata = opt_object(pod.get("metadata"), "metadata")?;
+    let spec = opt_object(pod.get("spec"), "spec")?;
+
+    let owners = opt_array(metadata.and_then(|m| m.get("ownerReferences")), "metadata.ownerReferences")?;
+    for (i, owner) in owners.unwrap_or_default().iter().enumerate() {
+        let here = item("metadata.ownerReferences", i);
+        let owner = opt_object(Some(owner), &here)?;
+        let kind = opt_str(owner.and_then(|o| o.get("kind")), &field(&here, "kind"))?;
+        if kind == Some("DaemonSet") {
+            let name = opt_str(owner.and_then(|o| o.get("name")), &field(&here, "name"))?.unwrap_or("");
+            reasons.push(format!(
+                "it is owned by DaemonSet \"{name}\", and DaemonSet pods cannot run on virtual nodes"
+            ));
+            break;
+        }
+    }
+
+    let annotations = opt_object(metadata.and_then(|m| m.get("annotations")), "metadata.annotations")?;
+    if annotations.is_some_and(|a| a.contains_key("kubernetes.io/config.mirror")) {
+        reasons.push("it is a mirror pod of a static pod".into());
+    }
+
+    if let Some(node) = opt_str(spec.and_then(|s| s.get("nodeName")), "spec.nodeName")?
+        && !node.is_empty()
+    {
+        reasons.push(format!("spec.nodeName is already \"{node}\""));
+    }
+
+    let node_selector = opt_object(spec.and_then(|s| s.get("nodeSelector")), "spec.nodeSelector")?;
+    for (key, want) in &vn.node_selector {
+        if let Some(have) = node_selector.and_then(|ns| ns.get(key)) {
+            let have = opt_str(Some(have), &entry("spec.nodeSelector", key))?.unwrap_or("");
+            if have != want {
+                reasons.push(format!(
+                    "spec.nodeSelector[\"{key}\"] is \"{have}\", but virtual nodes are labelled {key}={want}"
+                ));
+            }
+        }
+    }
+
+    if let Some(reason) = affinity_excludes_virtual_nodes(spec, vn)? {
+        reasons.push(reason);
+    }
+    Ok(reasons)
+}
+
+/// Whether no node labelled with the virtual node's labels can satisfy the pod's
+/// required node affinity. Only expressions on those label keys can be decided;
+/// expressions on other keys or on fields are assumed satisfiable.
+fn affinity_excludes_virtual_nodes(
+    spec: Option<&Map<String, Value>>,
+    vn: &VirtualNode,
+) -> Result<Option<String>, String> {
+    const BASE: &str =
+        "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution";
+    let affinity = opt_object(spec.and_then(|s| s.get("affinity")), "spec.affinity")?;
+    let node_affinity = opt_object(affinity.and_then(|a| a.get("nodeAffinity")), "spec.affinity.nodeAffinity")?;
+    let Some(required) = opt_object(
+        node_affinity.and_then(|n| n.get("requiredDuringSchedulingIgnoredDuringExecution")),
+        BASE,
+    )?
+    else {
+        return Ok(None);
+    };
+    let terms_path = field(BASE, "nodeSelectorTerms");
+    let terms = opt_array(required.get("nodeSelectorTerms"), &terms_path)?.unwrap_or_default();
+    if terms.is_empty() {
+        return Ok(None);
+    }
+    let mut why = Vec::with_capacity(terms.len());
+    for (t, term) in terms.iter().enumerate() {
+        let here = item(&terms_path, t);
+        let term = opt_object(Some(term), &here)?;
+        let exprs_path = field(&here, "matchExpressions");
+        let exprs = opt_array(term.and_then(|m| m.get("matchExpressions")), &exprs_path)?.unwrap_or_default();
+        let fields = opt_array(term.and_then(|m| m.get("matchFields")), &field(&here, "matchFields"))?
+            .unwrap_or_default();
+        if exprs.is_empty() && fields.is_empty() {
+            why.push(format!("term {}: empty term matches no node", t + 1));
+            continue;
+        }
+        let mut failing = None;
+        for (e, expr) in exprs.iter().enumerate() {
+            if let Some(text) = expression_excludes(expr, &item(&exprs_path, e), vn)? {
+                failing = Some(text);
+                break;
+            }
+        }
+        match failing {
+            Some(text) => why.push(format!("term {}: {text}", t + 1)),
+            // This term can match a virtual node: the pod may go there.
+            None => return Ok(None),
+        }
+    }
+    let labels: Vec<String> = vn.node_selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    Ok(Some(format!(
+        "its required node affinity excludes nodes labelled {} ({})",
+        labels.join(","),
+        why.join("; ")
+    )))
+}
+
+/// `Some(description)` when this node selector requirement fails on every virtual node.
+fn expression_excludes(expr: &Value, path: &str, vn: &VirtualNode) -> Result<Option<String>, String> {
+    let expr = opt_object(Some(expr), path)?;
+    let key = opt_str(expr.and_then(|e| e.get("key")), &field(path, "key"))?.unwrap_or("");
+    let op = opt_str(expr.and_then(|e| e.get("operator")), &field(path, "operator"))?.unwrap_or("");
+    let values_path = field(path, "values");
+    let raw_values = opt_array(expr.and_then(|e| e.get("values")), &values_path)?.unwrap_or_default();
+    let mut values = Vec::with_capacity(raw_values.len());
+    for (i, v) in raw_values.iter().enumerate() {
+        values.push(opt_str(Some(v), &item(&values_path, i))?.unwrap_or(""));
+    }
+    let Some(node_value) = vn.node_selector.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()) else {
+        return Ok(None);
+    };
+    let satisfied = match op {
+        "In" => values.contains(&node_value),
+        "NotIn" => !values.contains(&node_value),
+        "Exists" => true,
+        "DoesNotExist" => false,
+        "Gt" | "Lt" => {
+            let (Ok(node), Some(Ok(bound))) = (node_value.parse::<i64>(), values.first().map(|v| v.parse::<i64>())) else {
+                return Ok(Some(format!("{key} {op} {values:?}")));
+            };
+            if op == "Gt" { node > bound } else { node < bound }
+        }
+        // Unknown operators are the API server's to refuse.
+        _ => true,
+    };
+    Ok((!satisfied).then(|| format!("{key} {op} [{}]", values.join(" "))))
+}
+
+/// Adds the virtual node's nodeSelector pairs and tolerations the pod lacks.
+/// Returns what was added, for the report. The pod was checked by
+/// [`never_send_reasons`], so no pair conflicts.
+pub fn schedule(pod: &mut Map<String, Value>, vn: &VirtualNode) -> Result<Vec<Addition>, String> {
+    let mut added = Vec::new();
+    let spec = object_entry(pod, "spec", "spec")?;
+    let node_selector = object_entry(spec, "nodeSelector", "spec.nodeSelector")?;
+    for (key, value) in &vn.node_selector {
+        if !node_selector.contains_key(key) {
+            node_selector.insert(key.clone(), value.clone().into());
+            added.push(Addition::NodeSelector(key.clone(), value.clone()));
+        }
+    }
+    let slot = spec.entry("tolerations").or_insert(Value::Null);
+    if slot.is_null() {
+        *slot = Value::Array(Vec::new());
+    }
+    let tolerations = match slot {
+        Value::Array(items) => items,
+        other => {
+            return Err(format!("spec.tolerations: expected a list, found {}", show(other)));
+        }
+    };
+    let mut existing = Vec::with_capacity(tolerations.len());
+    for (i, t) in tolerations.iter().enumerate() {
+        existing.push(Toleration::from_json(t, &item("spec.tolerations", i))?);
+    }
+    for wanted in &vn.tolerations {
+        if !existing.iter().any(|t| t.covers(wanted)) {
+            tolerations.push(wanted.to_json());
+            existing.push(wanted.clone());
+            added.push(Addition::Toleration(wanted.to_json()));
+        }
+    }
+    Ok(added)
+}
+
+/// One thing the policy wrote into the pod, for reports and tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Addition {
+    NodeSelector(String, String),
+    Toleration(Value),
+    Label(String, String),
+    Annotation(String, String),
+}
+
+/// `map[key]` as an object, created when missing or null.
+pub fn object_entry<'a>(
+    map: &'a mut Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<&'a mut Map<String, Value>, String> {
+    let slot = map.entry(key).or_insert(Value::Null);
+    if slot.is_null() {
+        *slot = Value::Object(Map::new());
+    }
+    match slot {
+        Value::Object(inner) => Ok(inner),
+        other => Err(format!("{path}: expected a mapping, found {}", show(other))),
+    }
+}
+
+#[cfg(test)]
+mod tests;

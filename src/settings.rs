@@ -1,0 +1,467 @@
+//! Policy settings: parsed from raw JSON, checked once, compiled into a
+//! [`Profile`]. Evaluation only ever sees a `Profile`, so it cannot meet an
+//! invalid selector. Every error is a path and a value, e.g.
+//! `selectors[2] "gpu": effect.labels["team"]: value "has space" is not a valid label value: …`.
+
+use crate::cluster_params::cluster_param;
+use crate::eci_annotations::check_annotation;
+use crate::json_path::{entry, field, item, opt_array, opt_object, opt_str, show, string_value};
+use crate::k8s_names::{check_label_value, check_qualified_name};
+use crate::label_selector::LabelSelector;
+use crate::scheduling::{Toleration, TolerationOperator};
+use serde_json::Value;
+use std::fmt;
+
+/// The label eci-profile's built-in selectors look for, on pods and on namespaces.
+pub const ECI_LABEL: &str = "alibabacloud.com/eci";
+
+/// Settings errors, all of them, in the order found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsError(pub Vec<String>);
+
+impl fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.join("; "))
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+/// What to do when the namespace's labels cannot be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnLookupError {
+    /// Accept the pod unchanged with a warning (eci-profile's `failurePolicy: Ignore`).
+    #[default]
+    Ignore,
+    /// Reject the pod with the reason.
+    Fail,
+}
+
+/// Annotations and labels a selector adds, in the order written.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Effect {
+    pub annotations: Vec<(String, String)>,
+    pub labels: Vec<(String, String)>,
+}
+
+impl Effect {
+    pub fn is_empty(&self) -> bool {
+        self.annotations.is_empty() && self.labels.is_empty()
+    }
+}
+
+/// One compiled selector.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Selector {
+    pub name: String,
+    pub namespace_selector: Option<LabelSelector>,
+    pub object_selector: Option<LabelSelector>,
+    pub effect: Effect,
+}
+
+impl Selector {
+    /// A selector with a namespace or object selector schedules pods;
+    /// one with neither only adds its effect to ECI-bound pods.
+    pub fn is_scheduling(&self) -> bool {
+        self.namespace_selector.is_some() || self.object_selector.is_some()
+    }
+}
+
+/// What "send to a virtual node" writes into a pod.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VirtualNode {
+    pub node_selector: Vec<(String, String)>,
+    pub tolerations: Vec<Toleration>,
+}
+
+impl Default for VirtualNode {
+    /// Fits ACK/ECI virtual-kubelet and Azure ACI virtual nodes alike.
+    fn default() -> Self {
+        VirtualNode {
+            node_selector: vec![("type".into(), "virtual-kubelet".into())],
+            tolerations: vec![Toleration {
+                key: "virtual-kubelet.io/provider".into(),
+                operator: TolerationOperator::Exists,
+                value: String::new(),
+                effect: "NoSchedule".into(),
+                toleration_seconds: None,
+            }],
+        }
+    }
+}
+
+/// Compiled settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub selectors: Vec<Selector>,
+    pub virtual_node: VirtualNode,
+    pub on_namespace_lookup_error: OnLookupError,
+}
+
+impl Default for Profile {
+    fn default() -> Self {
+        Profile {
+            selectors: default_selectors(),
+            virtual_node: VirtualNode::default(),
+            on_namespace_lookup_error: OnLookupError::Ignore,
+        }
+    }
+}
+
+/// The eci-profile component's own defaults: pod label, then namespace label.
+pub fn default_selectors() -> Vec<Selector> {
+    vec![
+        Selector {
+            name: "default-pod-selector".into(),
+            namespace_selector: None,
+            object_selector: Some(LabelSelector::match_labels(&[(ECI_LABEL, "true")])),
+            effect: Effect::default(),
+        },
+        Selector {
+            name: "default-namespace-selector".into(),
+            namespace_selector: Some(LabelSelector::match_labels(&[(ECI_LABEL, "true")])),
+            object_selector: None,
+            effect: Effect::default(),
+        },
+    ]
+}
+
+const TOP_FIELDS: &str = "selectors, virtualNode, onNamespaceLookupError";
+const SELECTOR_FIELDS: &str = "name, namespaceSelector, objectSelector, effect";
+
+impl Profile {
+    /// Parses, checks and compiles settings. `null` and `{}` give the defaults.
+    ///
+    /// ```
+    /// use eci_profile::settings::Profile;
+    /// let p = Profile::from_settings(&serde_json::json!({
+    ///     "selectors": "[{\"name\":\"amd\",\"objectSelector\":{\"matchLabels\":{\"amd\":\"true\"}}}]"
+    /// })).unwrap();
+    /// assert_eq!(p.selectors[0].name, "amd");
+    /// ```
+    pub fn from_settings(settings: &Value) -> Result<Profile, SettingsError> {
+        let mut errors = Vec::new();
+        let mut profile = Profile::default();
+        let top = match opt_object(Some(settings), "settings") {
+            Ok(top) => top,
+            Err(e) => return Err(SettingsError(vec![e])),
+        };
+        for (key, value) in top.into_iter().flatten() {
+            match key.as_str() {
+                "selectors" => profile.selectors = compile_selectors(value, &mut errors),
+                "virtualNode" => profile.virtual_node = compile_virtual_node(value, &mut errors),
+                "onNamespaceLookupError" => match value.as_str() {
+                    Some("Ignore") => profile.on_namespace_lookup_error = OnLookupError::Ignore,
+                    Some("Fail") => profile.on_namespace_lookup_error = OnLookupError::Fail,
+                    _ => errors.push(format!(
+                        "onNamespaceLookupError: {} is not one of Ignore, Fail",
+                        show(value)
+                    )),
+                },
+                other => errors.push(match cluster_param(other) {
+                    Some(param) => match param.annotation {
+                        Some(annotation) => format!(
+                            "settings: \"{other}\" is a cluster-level parameter of the eci-profile ConfigMap; it belongs to virtual-kubelet, not to this policy. To do the same per pod, add the annotation \"{annotation}\" in a selector's effect"
+                        ),
+                        None => format!(
+                            "settings: \"{other}\" is a cluster-level parameter of the eci-profile ConfigMap; it belongs to virtual-kubelet, not to this policy, and has no per-pod equivalent"
+                        ),
+                    },
+                    None => format!("settings: unknown field \"{other}\" (known fields: {TOP_FIELDS})"),
+                }),
+            }
+        }
+        if errors.is_empty() {
+            Ok(profile)
+        } else {
+            Err(SettingsError(errors))
+        }
+    }
+
+    /// Whether any selector reads the namespace's labels.
+    pub fn reads_namespace(&self) -> bool {
+        self.selectors.iter().any(|s| s.namespace_selector.is_some())
+    }
+}
+
+/// `selectors` as a list, or as the JSON string of the eci-profile ConfigMap.
+fn compile_selectors(value: &Value, errors: &mut Vec<String>) -> Vec<Selector> {
+    let parsed;
+    let list = match value {
+        Value::Null => return Vec::new(),
+        Value::String(text) if text.trim().is_empty() => return Vec::new(),
+        Value::String(text) => match serde_json::from_str::<Value>(text) {
+            Ok(v) => {
+                parsed = v;
+                &parsed
+            }
+            Err(e) => {
+                let hint = if text.contains('#') {
+                    " (JSON has no comments: remove the `# …` notes copied from the eci-profile docs)"
+                } else {
+                    ""
+                };
+                errors.push(format!("selectors: the JSON string does not parse: {e}{hint}"));
+                return Vec::new();
+            }
+        },
+        other => other,
+    };
+    let items = match opt_array(Some(list), "selectors") {
+        Ok(items) => items.unwrap_or_default(),
+        Err(e) => {
+            errors.push(e);
+            return Vec::new();
+        }
+    };
+    let mut selectors: Vec<Selector> = Vec::with_capacity(items.len());
+    let mut names: Vec<(String, usize)> = Vec::with_capacity(items.len());
+    for (i, raw) in items.iter().enumerate() {
+        if let Some(selector) = compile_selector(raw, i, &names, errors) {
+            selectors.push(selector);
+        }
+        if let Some(name) = raw.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
+            names.push((name.to_lowercase(), i));
+        }
+    }
+    selectors
+}
+
+fn compile_selector(
+    raw: &Value,
+    index: usize,
+    names_so_far: &[(String, usize)],
+    errors: &mut Vec<String>,
+) -> Option<Selector> {
+    let at = item("selectors", index);
+    let map = match opt_object(Some(raw), &at) {
+        Ok(Some(map)) => map,
+        Ok(None) => {
+            errors.push(format!("{at}: expected a mapping, found null"));
+            return None;
+        }
+        Err(e) => {
+            errors.push(e);
+            return None;
+        }
+    };
+    let before = errors.len();
+    let name = match opt_str(map.get("name"), &field(&at, "name")) {
+        Ok(Some(name)) if !name.is_empty() => Some(name),
+        Ok(_) => {
+            errors.push(format!("{at}: name is required"));
+            None
+        }
+        Err(e) => {
+            errors.push(e);
+            None
+        }
+    };
+    // Errors name the selector by position and, once known, by name.
+    let who = match name {
+        Some(name) => format!("{at} {}", show(&name.into())),
+        None => at.clone(),
+    };
+    if let Some(name) = name {
+        let lower = name.to_lowercase();
+        if let Some((_, first)) = names_so_far.iter().find(|(n, _)| *n == lower) {
+            errors.push(format!(
+                "{who}: duplicate name, already used by selectors[{first}] (names are compared ignoring case)"
+            ));
+        }
+    }
+    let mut selector = Selector {
+        name: name.unwrap_or_default().to_string(),
+        namespace_selector: None,
+        object_selector: None,
+        effect: Effect::default(),
+    };
+    let mut has_selector_field = false;
+    for (key, value) in map {
+        match key.as_str() {
+            "name" => {}
+            "namespaceSelector" => {
+                has_selector_field |= !value.is_null();
+                selector.namespace_selector =
+                    compile_label_selector(value, "namespaceSelector", &who, errors);
+            }
+            "objectSelector" => {
+                has_selector_field |= !value.is_null();
+                selector.object_selector =
+                    compile_label_selector(value, "objectSelector", &who, errors);
+            }
+            "effect" => selector.effect = compile_effect(value, &who, errors),
+            other => errors.push(format!(
+                "{who}: unknown field \"{other}\" (known fields: {SELECTOR_FIELDS})"
+            )),
+        }
+    }
+    if !has_selector_field && selector.effect.is_empty() && errors.len() == before {
+        errors.push(format!(
+            "{who}: has neither namespaceSelector, objectSelector nor effect"
+        ));
+    }
+    (errors.len() == before).then_some(selector)
+}
+
+fn compile_label_selector(
+    value: &Value,
+    name: &str,
+    who: &str,
+    errors: &mut Vec<String>,
+) -> Option<LabelSelector> {
+    let mut local = Vec::new();
+    let compiled = LabelSelector::compile(value, name, &mut local);
+    errors.extend(local.into_iter().map(|e| format!("{who}: {e}")));
+    compiled
+}
+
+fn compile_effect(value: &Value, who: &str, errors: &mut Vec<String>) -> Effect {
+    let mut effect = Effect::default();
+    let map = match opt_object(Some(value), "effect") {
+        Ok(Some(map)) => map,
+        Ok(None) => return effect,
+        Err(e) => {
+            errors.push(format!("{who}: {e}"));
+            return effect;
+        }
+    };
+    for (key, value) in map {
+        let path = field("effect", key);
+        let (is_label, out) = match key.as_str() {
+            "labels" => (true, &mut effect.labels),
+            "annotations" => (false, &mut effect.annotations),
+            other => {
+                errors.push(format!(
+                    "{who}: effect: unknown field \"{other}\" (known fields: annotations, labels)"
+                ));
+                continue;
+            }
+        };
+        let entries = match opt_object(Some(value), &path) {
+            Ok(entries) => entries,
+            Err(e) => {
+                errors.push(format!("{who}: {e}"));
+                continue;
+            }
+        };
+        for (k, v) in entries.into_iter().flatten() {
+            let here = entry(&path, k);
+            let v = match string_value(v, &here) {
+                Ok(v) => v,
+                Err(e) => {
+                    errors.push(format!("{who}: {e}"));
+                    continue;
+                }
+            };
+            let kind = if is_label { "label" } else { "annotation" };
+            let problem = check_qualified_name(k)
+                .map_err(|why| format!("key {} is not a valid {kind} key: {why}", show(&k.as_str().into())))
+                .and_then(|()| {
+                    if is_label {
+                        check_label_value(v).map_err(|why| {
+                            format!("value {} is not a valid label value: {why}", show(&v.into()))
+                        })
+                    } else {
+                        check_annotation(k, v)
+                    }
+                });
+            match problem {
+                Ok(()) => out.push((k.clone(), v.to_string())),
+                Err(why) => errors.push(format!("{who}: {here}: {why}")),
+            }
+        }
+    }
+    effect
+}
+
+fn compile_virtual_node(value: &Value, errors: &mut Vec<String>) -> VirtualNode {
+    let mut vn = VirtualNode::default();
+    let map = match opt_object(Some(value), "virtualNode") {
+        Ok(Some(map)) => map,
+        Ok(None) => return vn,
+        Err(e) => {
+            errors.push(e);
+            return vn;
+        }
+    };
+    for (key, value) in map {
+        match key.as_str() {
+            "nodeSelector" => {
+                if let Some(pairs) = compile_node_selector(value, errors) {
+                    vn.node_selector = pairs;
+                }
+            }
+            "tolerations" => {
+                if let Some(tolerations) = compile_tolerations(value, errors) {
+                    vn.tolerations = tolerations;
+                }
+            }
+            other => errors.push(format!(
+                "virtualNode: unknown field \"{other}\" (known fields: nodeSelector, tolerations)"
+            )),
+        }
+    }
+    vn
+}
+
+fn compile_node_selector(value: &Value, errors: &mut Vec<String>) -> Option<Vec<(String, String)>> {
+    const PATH: &str = "virtualNode.nodeSelector";
+    let map = match opt_object(Some(value), PATH) {
+        Ok(Some(map)) => map,
+        Ok(None) => return None,
+        Err(e) => {
+            errors.push(e);
+            return None;
+        }
+    };
+    if map.is_empty() {
+        // Every pod would count as ECI-bound and receive effect-only selectors.
+        errors.push(format!("{PATH}: must have at least one label (the labels of the virtual nodes)"));
+        return None;
+    }
+    let before = errors.len();
+    let mut pairs = Vec::with_capacity(map.len());
+    for (k, v) in map {
+        let here = entry(PATH, k);
+        match string_value(v, &here) {
+            Ok(v) => {
+                if let Err(why) = check_qualified_name(k) {
+                    errors.push(format!("{here}: key {} is not a valid label key: {why}", show(&k.as_str().into())));
+                } else if let Err(why) = check_label_value(v) {
+                    errors.push(format!("{here}: value {} is not a valid label value: {why}", show(&v.into())));
+                } else {
+                    pairs.push((k.clone(), v.to_string()));
+                }
+            }
+            Err(e) => errors.push(e),
+        }
+    }
+    (errors.len() == before).then_some(pairs)
+}
+
+fn compile_tolerations(value: &Value, errors: &mut Vec<String>) -> Option<Vec<Toleration>> {
+    const PATH: &str = "virtualNode.tolerations";
+    let items = match opt_array(Some(value), PATH) {
+        Ok(items) => items.unwrap_or_default(),
+        Err(e) => {
+            errors.push(e);
+            return None;
+        }
+    };
+    let before = errors.len();
+    let mut out = Vec::with_capacity(items.len());
+    for (i, raw) in items.iter().enumerate() {
+        match Toleration::from_json(raw, &item(PATH, i)) {
+            Ok(t) => match t.check() {
+                Ok(()) => out.push(t),
+                Err(why) => errors.push(format!("{}: {why}", item(PATH, i))),
+            },
+            Err(e) => errors.push(e),
+        }
+    }
+    (errors.len() == before).then_some(out)
+}
+
+#[cfg(test)]
+mod tests;

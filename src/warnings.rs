@@ -1,0 +1,119 @@
+//! ECI-unsupported features of an ECI-bound pod (seed 002's table): the pod
+//! is still sent, and each feature is named in its own admission warning.
+//! Order: spec.hostNetwork, spec.hostPID, spec.hostIPC, init containers,
+//! containers (privileged, then each hostPort), volumes.
+
+use crate::json_path::{field, item, opt_array, opt_bool, opt_object, opt_str};
+use serde_json::Value;
+
+/// Prefix of every warning and message the policy writes.
+pub const PREFIX: &str = "eci-profile: ";
+
+pub fn eci_unsupported(pod: &serde_json::Map<String, Value>) -> Result<Vec<String>, String> {
+    let mut warnings = Vec::new();
+    let spec = opt_object(pod.get("spec"), "spec")?;
+    let get = |name: &str| spec.and_then(|s| s.get(name));
+    let host_network = opt_bool(get("hostNetwork"), "spec.hostNetwork")?;
+    for name in ["hostNetwork", "hostPID", "hostIPC"] {
+        if opt_bool(get(name), &field("spec", name))? {
+            warnings.push(format!("{PREFIX}spec.{name} is true, which ECI does not support"));
+        }
+    }
+    for (list, what) in [("initContainers", "init container"), ("containers", "container")] {
+        let path = field("spec", list);
+        for (i, c) in opt_array(get(list), &path)?.unwrap_or_default().iter().enumerate() {
+            let here = item(&path, i);
+            let c = opt_object(Some(c), &here)?;
+            let name = opt_str(c.and_then(|c| c.get("name")), &field(&here, "name"))?.unwrap_or("");
+            let sc = opt_object(c.and_then(|c| c.get("securityContext")), &field(&here, "securityContext"))?;
+            if opt_bool(sc.and_then(|s| s.get("privileged")), &field(&here, "securityContext.privileged"))? {
+                warnings.push(format!("{PREFIX}{what} \"{name}\" is privileged, which ECI does not support"));
+            }
+            // With hostNetwork the API server sets hostPort on every port: one warning is enough.
+            if host_network {
+                continue;
+            }
+            let ports_path = field(&here, "ports");
+            for (p, port) in opt_array(c.and_then(|c| c.get("ports")), &ports_path)?.unwrap_or_default().iter().enumerate() {
+                let port_path = item(&ports_path, p);
+                let port = opt_object(Some(port), &port_path)?;
+                match port.and_then(|p| p.get("hostPort")) {
+                    None | Some(Value::Null) => {}
+                    Some(v) => match v.as_i64() {
+                        Some(0) => {}
+                        Some(n) => warnings.push(format!(
+                            "{PREFIX}{what} \"{name}\" uses hostPort {n}, which ECI does not support (use a LoadBalancer Service instead)"
+                        )),
+                        None => {
+                            return Err(format!(
+                                "{}: expected an integer, found {}",
+                                field(&port_path, "hostPort"),
+                                crate::json_path::show(v)
+                            ));
+                        }
+                    },
+                }
+            }
+        }
+    }
+    for (i, v) in opt_array(get("volumes"), "spec.volumes")?.unwrap_or_default().iter().enumerate() {
+        let here = item("spec.volumes", i);
+        let v = opt_object(Some(v), &here)?;
+        if v.is_some_and(|v| v.get("hostPath").is_some_and(|h| !h.is_null())) {
+            let name = opt_str(v.and_then(|v| v.get("name")), &field(&here, "name"))?.unwrap_or("");
+            warnings.push(format!(
+                "{PREFIX}volume \"{name}\" is a hostPath volume, which ECI does not support (use emptyDir, a disk or NAS instead)"
+            ));
+        }
+    }
+    Ok(warnings)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn one_warning_per_unsupported_feature_in_order() {
+        let pod = json!({"spec": {
+            "hostPID": true, "hostIPC": true,
+            "initContainers": [{"name": "setup", "securityContext": {"privileged": true}}],
+            "containers": [
+                {"name": "app", "ports": [{"containerPort": 80, "hostPort": 8080}, {"containerPort": 81}]},
+                {"name": "agent", "securityContext": {"privileged": true}, "ports": [{"containerPort": 9, "hostPort": 0}]}
+            ],
+            "volumes": [{"name": "logs", "hostPath": {"path": "/var/log"}}, {"name": "data", "emptyDir": {}}]
+        }});
+        assert_eq!(
+            eci_unsupported(pod.as_object().unwrap()).unwrap(),
+            vec![
+                "eci-profile: spec.hostPID is true, which ECI does not support",
+                "eci-profile: spec.hostIPC is true, which ECI does not support",
+                "eci-profile: init container \"setup\" is privileged, which ECI does not support",
+                "eci-profile: container \"app\" uses hostPort 8080, which ECI does not support (use a LoadBalancer Service instead)",
+                "eci-profile: container \"agent\" is privileged, which ECI does not support",
+                "eci-profile: volume \"logs\" is a hostPath volume, which ECI does not support (use emptyDir, a disk or NAS instead)",
+            ]
+        );
+    }
+
+    #[test]
+    fn host_network_implies_host_ports_without_extra_warnings() {
+        let pod = json!({"spec": {"hostNetwork": true,
+            "containers": [{"name": "app", "ports": [{"containerPort": 80, "hostPort": 80}]}]}});
+        assert_eq!(
+            eci_unsupported(pod.as_object().unwrap()).unwrap(),
+            vec!["eci-profile: spec.hostNetwork is true, which ECI does not support"]
+        );
+    }
+
+    #[test]
+    fn plain_pod_has_no_warnings_and_bad_types_are_errors() {
+        assert!(eci_unsupported(json!({"spec": {"containers": [{"name": "a"}]}}).as_object().unwrap()).unwrap().is_empty());
+        assert_eq!(
+            eci_unsupported(json!({"spec": {"hostNetwork": "yes"}}).as_object().unwrap()).unwrap_err(),
+            r#"spec.hostNetwork: expected true or false, found "yes""#
+        );
+    }
+}
