@@ -8,14 +8,29 @@ use crate::settings::Effect;
 use serde_json::{Map, Value};
 
 /// Adds the effect's keys that `pod.metadata` lacks; returns what was added.
-pub fn apply_effect(pod: &mut Map<String, Value>, effect: &Effect) -> Result<Vec<Addition>, String> {
+pub fn apply_effect(
+    pod: &mut Map<String, Value>,
+    effect: &Effect,
+) -> Result<Vec<Addition>, String> {
     let mut added = Vec::new();
     if effect.is_empty() {
         return Ok(added);
     }
     let metadata = existing_or_new(pod, "metadata", "metadata")?;
-    add_missing(metadata, "annotations", &effect.annotations, &mut added, Addition::Annotation)?;
-    add_missing(metadata, "labels", &effect.labels, &mut added, Addition::Label)?;
+    add_missing(
+        metadata,
+        "annotations",
+        &effect.annotations,
+        &mut added,
+        Addition::Annotation,
+    )?;
+    add_missing(
+        metadata,
+        "labels",
+        &effect.labels,
+        &mut added,
+        Addition::Label,
+    )?;
     Ok(added)
 }
 
@@ -30,7 +45,12 @@ fn add_missing(
         let present = match metadata.get(which) {
             Some(Value::Object(map)) => map.contains_key(key),
             Some(Value::Null) | None => false,
-            Some(other) => return Err(format!("metadata.{which}: expected a mapping, found {}", show(other))),
+            Some(other) => {
+                return Err(format!(
+                    "metadata.{which}: expected a mapping, found {}",
+                    show(other)
+                ));
+            }
         };
         if !present {
             // The map is created only when something goes into it, so an effect
@@ -57,8 +77,15 @@ mod tests {
     use serde_json::json;
 
     fn effect(annotations: &[(&str, &str)], labels: &[(&str, &str)]) -> Effect {
-        let own = |v: &[(&str, &str)]| v.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
-        Effect { annotations: own(annotations), labels: own(labels) }
+        let own = |v: &[(&str, &str)]| {
+            v.iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        Effect {
+            annotations: own(annotations),
+            labels: own(labels),
+        }
     }
 
     #[test]
@@ -66,7 +93,10 @@ mod tests {
         let mut pod = json!({"metadata": {"labels": {"gpu": "mine"}}});
         let added = apply_effect(
             pod.as_object_mut().unwrap(),
-            &effect(&[("k8s.aliyun.com/eci-use-specs", "ecs.c6.xlarge")], &[("gpu", "test"), ("team", "a")]),
+            &effect(
+                &[("k8s.aliyun.com/eci-use-specs", "ecs.c6.xlarge")],
+                &[("gpu", "test"), ("team", "a")],
+            ),
         )
         .unwrap();
         assert_eq!(
@@ -78,7 +108,10 @@ mod tests {
         assert_eq!(
             added,
             vec![
-                Addition::Annotation("k8s.aliyun.com/eci-use-specs".into(), "ecs.c6.xlarge".into()),
+                Addition::Annotation(
+                    "k8s.aliyun.com/eci-use-specs".into(),
+                    "ecs.c6.xlarge".into()
+                ),
                 Addition::Label("team".into(), "a".into()),
             ]
         );
@@ -88,7 +121,11 @@ mod tests {
     fn nothing_to_add_leaves_no_empty_map() {
         let mut pod = json!({"metadata": {"labels": {"gpu": "mine"}}});
         let before = pod.clone();
-        let added = apply_effect(pod.as_object_mut().unwrap(), &effect(&[], &[("gpu", "test")])).unwrap();
+        let added = apply_effect(
+            pod.as_object_mut().unwrap(),
+            &effect(&[], &[("gpu", "test")]),
+        )
+        .unwrap();
         assert!(added.is_empty());
         assert_eq!(pod, before);
     }

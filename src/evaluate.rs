@@ -108,7 +108,11 @@ where
     F: FnOnce(&str) -> Result<NamespaceLabels, String>,
 {
     let mut report = Report::default();
-    let mut ns = Namespace { name: namespace, lookup: Some(lookup), labels: None };
+    let mut ns = Namespace {
+        name: namespace,
+        lookup: Some(lookup),
+        labels: None,
+    };
     let mut warnings = Vec::new();
     let verdict = match decide(profile, pod, &mut ns, &mut report, &mut warnings) {
         Ok(verdict) => verdict,
@@ -128,7 +132,11 @@ where
             }
         }
     };
-    Decision { verdict, warnings, report }
+    Decision {
+        verdict,
+        warnings,
+        report,
+    }
 }
 
 fn decide<F>(
@@ -172,14 +180,22 @@ where
         let before = report.additions.len();
         if !matched.is_empty() {
             let added = schedule(object, vn)?;
-            report.additions.extend(added.into_iter().map(|a| (Source::VirtualNode, a)));
+            report
+                .additions
+                .extend(added.into_iter().map(|a| (Source::VirtualNode, a)));
         }
         let bound = !matched.is_empty() || node_selector_bound(object, vn)?;
         for (i, selector) in profile.selectors.iter().enumerate() {
-            let applies = if selector.is_scheduling() { matched.contains(&i) } else { bound };
+            let applies = if selector.is_scheduling() {
+                matched.contains(&i)
+            } else {
+                bound
+            };
             if applies {
                 let added = apply_effect(object, &selector.effect)?;
-                report.additions.extend(added.into_iter().map(|a| (Source::Selector(i), a)));
+                report
+                    .additions
+                    .extend(added.into_iter().map(|a| (Source::Selector(i), a)));
             }
         }
         if report.additions.len() == before {
@@ -194,7 +210,11 @@ where
         }
         report.matched.sort_unstable();
     }
-    Ok(if changed { Verdict::Mutate(pod) } else { Verdict::Accept })
+    Ok(if changed {
+        Verdict::Mutate(pod)
+    } else {
+        Verdict::Accept
+    })
 }
 
 /// `metadata.labels`, checking that every value is a string.
@@ -245,9 +265,15 @@ where
 /// The pod already asks for a virtual node: its nodeSelector holds every pair.
 fn node_selector_bound(pod: &Map<String, Value>, vn: &VirtualNode) -> Result<bool, String> {
     let spec = opt_object(pod.get("spec"), "spec")?;
-    let node_selector = opt_string_map(spec.and_then(|s| s.get("nodeSelector")), "spec.nodeSelector")?;
-    Ok(node_selector
-        .is_some_and(|ns| vn.node_selector.iter().all(|(k, v)| ns.label(k) == Some(v.as_str()))))
+    let node_selector = opt_string_map(
+        spec.and_then(|s| s.get("nodeSelector")),
+        "spec.nodeSelector",
+    )?;
+    Ok(node_selector.is_some_and(|ns| {
+        vn.node_selector
+            .iter()
+            .all(|(k, v)| ns.label(k) == Some(v.as_str()))
+    }))
 }
 
 #[cfg(test)]

@@ -83,9 +83,17 @@ pub fn opt_bool(value: Option<&Value>, path: &str) -> Result<bool, String> {
     }
 }
 
-/// A required string value of a string map (labels, annotations, nodeSelector).
-/// YAML's unquoted `true` or `1` get a hint, since that is the usual mistake.
+/// A required string value of a pod's string map (labels, annotations, nodeSelector).
 pub fn string_value<'a>(value: &'a Value, path: &str) -> Result<&'a str, String> {
+    match value {
+        Value::String(s) => Ok(s),
+        other => Err(expected(path, "a string", other)),
+    }
+}
+
+/// A required string value in settings. YAML's unquoted `true` or `1` get a
+/// hint, since that is the usual mistake when writing settings by hand.
+pub fn setting_string<'a>(value: &'a Value, path: &str) -> Result<&'a str, String> {
     match value {
         Value::String(s) => Ok(s),
         Value::Bool(_) | Value::Number(_) => Err(format!(
@@ -121,11 +129,15 @@ mod tests {
         let labels = json!({"app": 5});
         assert_eq!(
             opt_string_map(Some(&labels), "metadata.labels").unwrap_err(),
-            r#"metadata.labels["app"]: expected a string, found 5 (quote it: "5")"#
+            r#"metadata.labels["app"]: expected a string, found 5"#
         );
         assert_eq!(
             opt_array(Some(&json!({"a": 1})), "spec.tolerations").unwrap_err(),
             r#"spec.tolerations: expected a list, found {"a":1}"#
+        );
+        assert_eq!(
+            setting_string(&json!(true), "effect.labels[\"eci\"]").unwrap_err(),
+            r#"effect.labels["eci"]: expected a string, found true (quote it: "true")"#
         );
         assert_eq!(opt_object(Some(&Value::Null), "x").unwrap(), None);
         assert_eq!(entry("effect.labels", "a\"b"), r#"effect.labels["a\"b"]"#);

@@ -13,6 +13,9 @@ const PREFIX_MAX: usize = 253;
 /// assert!(check_qualified_name("has space").is_err());
 /// ```
 pub fn check_qualified_name(key: &str) -> Result<(), String> {
+    if key.matches('/').count() > 1 {
+        return Err("a qualified name has at most one \"/\"".into());
+    }
     let (prefix, name) = match key.split_once('/') {
         Some((prefix, name)) => (Some(prefix), name),
         None => (None, key),
@@ -71,10 +74,7 @@ fn is_dns_subdomain(s: &str) -> bool {
     s.split('.').all(|label| {
         let b = label.as_bytes();
         let ok = |c: &u8| c.is_ascii_lowercase() || c.is_ascii_digit();
-        !b.is_empty()
-            && ok(&b[0])
-            && ok(&b[b.len() - 1])
-            && b.iter().all(|c| ok(c) || *c == b'-')
+        !b.is_empty() && ok(&b[0]) && ok(&b[b.len() - 1]) && b.iter().all(|c| ok(c) || *c == b'-')
     })
 }
 
@@ -98,6 +98,11 @@ mod tests {
             ("app-", false, "trailing dash"),
             ("has space", false, "space"),
             ("a/b/c", false, "two slashes"),
+            (
+                "alibabacloud.com/eci/enabled",
+                false,
+                "two slashes after a prefix",
+            ),
             ("ключ", false, "non-ASCII"),
         ] {
             assert_eq!(check_qualified_name(key).is_ok(), valid, "{why}: {key:?}");
@@ -106,6 +111,10 @@ mod tests {
         assert_eq!(
             check_qualified_name(&"a".repeat(64)).unwrap_err(),
             "name part must be no more than 63 characters"
+        );
+        assert_eq!(
+            check_qualified_name("a.com/b/c").unwrap_err(),
+            "a qualified name has at most one \"/\""
         );
         let long_prefix = format!("{}/a", "a".repeat(254));
         assert_eq!(

@@ -2,7 +2,7 @@
 //! checked once when the settings are compiled and then matched with no
 //! further checks: evaluation cannot meet an invalid selector.
 
-use crate::json_path::{entry, field, item, opt_array, opt_object, opt_str, show, string_value};
+use crate::json_path::{entry, field, item, opt_array, opt_object, opt_str, setting_string, show};
 use crate::k8s_names::{check_label_value, check_qualified_name};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -100,12 +100,25 @@ impl LabelSelector {
         let mut requirements = Vec::new();
         // matchLabels first, then matchExpressions, as Kubernetes lists them.
         if let Some(labels) = map.get("matchLabels") {
-            compile_match_labels(labels, &field(path, "matchLabels"), &mut requirements, errors);
+            compile_match_labels(
+                labels,
+                &field(path, "matchLabels"),
+                &mut requirements,
+                errors,
+            );
         }
         if let Some(exprs) = map.get("matchExpressions") {
-            compile_match_expressions(exprs, &field(path, "matchExpressions"), &mut requirements, errors);
+            compile_match_expressions(
+                exprs,
+                &field(path, "matchExpressions"),
+                &mut requirements,
+                errors,
+            );
         }
-        for name in map.keys().filter(|k| !matches!(k.as_str(), "matchLabels" | "matchExpressions")) {
+        for name in map
+            .keys()
+            .filter(|k| !matches!(k.as_str(), "matchLabels" | "matchExpressions"))
+        {
             errors.push(format!(
                 "{path}: unknown field \"{name}\" (known fields: matchLabels, matchExpressions)"
             ));
@@ -134,7 +147,10 @@ fn check_key(key: &str, path: &str, errors: &mut Vec<String>) -> bool {
     match check_qualified_name(key) {
         Ok(()) => true,
         Err(why) => {
-            errors.push(format!("{path}: key {} is not a valid label key: {why}", show(&key.into())));
+            errors.push(format!(
+                "{path}: key {} is not a valid label key: {why}",
+                show(&key.into())
+            ));
             false
         }
     }
@@ -166,7 +182,7 @@ fn compile_match_labels(
     };
     for (key, value) in map {
         let here = entry(path, key);
-        let value = match string_value(value, &here) {
+        let value = match setting_string(value, &here) {
             Ok(v) => v,
             Err(e) => {
                 errors.push(e);
@@ -233,7 +249,9 @@ fn compile_expression(expr: &Value, path: &str, errors: &mut Vec<String>) -> Opt
     let operator = match opt_str(map.get("operator"), &field(path, "operator")) {
         Ok(Some(op)) => op,
         Ok(None) => {
-            errors.push(format!("{path}: operator is required (In, NotIn, Exists, DoesNotExist)"));
+            errors.push(format!(
+                "{path}: operator is required (In, NotIn, Exists, DoesNotExist)"
+            ));
             return None;
         }
         Err(e) => {
@@ -246,7 +264,7 @@ fn compile_expression(expr: &Value, path: &str, errors: &mut Vec<String>) -> Opt
         Ok(items) => {
             let mut values = Vec::new();
             for (i, v) in items.unwrap_or_default().iter().enumerate() {
-                match string_value(v, &item(&values_path, i)) {
+                match setting_string(v, &item(&values_path, i)) {
                     Ok(s) => values.push(s.to_string()),
                     Err(e) => errors.push(e),
                 }
@@ -266,7 +284,9 @@ fn compile_expression(expr: &Value, path: &str, errors: &mut Vec<String>) -> Opt
     let key = key.to_string();
     let requirement = match operator {
         "In" | "NotIn" if values.is_empty() => {
-            errors.push(format!("{path}: operator {operator} needs at least one value"));
+            errors.push(format!(
+                "{path}: operator {operator} needs at least one value"
+            ));
             return None;
         }
         "Exists" | "DoesNotExist" if !values.is_empty() => {
@@ -313,22 +333,102 @@ mod tests {
         let env_prod = labels(json!({"env": "prod", "tier": "batch"}));
         let no_labels = labels(json!({}));
         for (selector, labels, expected, msg) in [
-            (json!({}), &env_prod, true, "empty selector matches everything"),
-            (json!({}), &no_labels, true, "empty selector matches a pod without labels"),
-            (json!({"matchLabels": {"env": "prod"}}), &env_prod, true, "matchLabels equal"),
-            (json!({"matchLabels": {"env": "dev"}}), &env_prod, false, "matchLabels differ"),
-            (json!({"matchLabels": {"env": "prod", "x": "y"}}), &env_prod, false, "matchLabels ANDed"),
-            (json!({"matchExpressions": [{"key": "env", "operator": "In", "values": ["dev", "prod"]}]}), &env_prod, true, "In hit"),
-            (json!({"matchExpressions": [{"key": "env", "operator": "In", "values": ["dev"]}]}), &env_prod, false, "In miss"),
-            (json!({"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}), &env_prod, false, "In on absent key"),
-            (json!({"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["dev"]}]}), &env_prod, true, "NotIn hit"),
-            (json!({"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["prod"]}]}), &env_prod, false, "NotIn miss"),
-            (json!({"matchExpressions": [{"key": "zone", "operator": "NotIn", "values": ["a"]}]}), &env_prod, true, "NotIn matches an absent key"),
-            (json!({"matchExpressions": [{"key": "tier", "operator": "Exists"}]}), &env_prod, true, "Exists"),
-            (json!({"matchExpressions": [{"key": "zone", "operator": "Exists", "values": []}]}), &env_prod, false, "Exists on absent key, empty values allowed"),
-            (json!({"matchExpressions": [{"key": "zone", "operator": "DoesNotExist"}]}), &env_prod, true, "DoesNotExist"),
-            (json!({"matchExpressions": [{"key": "env", "operator": "DoesNotExist"}]}), &env_prod, false, "DoesNotExist on present key"),
-            (json!({"matchLabels": {"env": "prod"}, "matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["batch"]}]}), &env_prod, false, "matchLabels AND matchExpressions"),
+            (
+                json!({}),
+                &env_prod,
+                true,
+                "empty selector matches everything",
+            ),
+            (
+                json!({}),
+                &no_labels,
+                true,
+                "empty selector matches a pod without labels",
+            ),
+            (
+                json!({"matchLabels": {"env": "prod"}}),
+                &env_prod,
+                true,
+                "matchLabels equal",
+            ),
+            (
+                json!({"matchLabels": {"env": "dev"}}),
+                &env_prod,
+                false,
+                "matchLabels differ",
+            ),
+            (
+                json!({"matchLabels": {"env": "prod", "x": "y"}}),
+                &env_prod,
+                false,
+                "matchLabels ANDed",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "env", "operator": "In", "values": ["dev", "prod"]}]}),
+                &env_prod,
+                true,
+                "In hit",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "env", "operator": "In", "values": ["dev"]}]}),
+                &env_prod,
+                false,
+                "In miss",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}),
+                &env_prod,
+                false,
+                "In on absent key",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["dev"]}]}),
+                &env_prod,
+                true,
+                "NotIn hit",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "env", "operator": "NotIn", "values": ["prod"]}]}),
+                &env_prod,
+                false,
+                "NotIn miss",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "zone", "operator": "NotIn", "values": ["a"]}]}),
+                &env_prod,
+                true,
+                "NotIn matches an absent key",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "tier", "operator": "Exists"}]}),
+                &env_prod,
+                true,
+                "Exists",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "zone", "operator": "Exists", "values": []}]}),
+                &env_prod,
+                false,
+                "Exists on absent key, empty values allowed",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "zone", "operator": "DoesNotExist"}]}),
+                &env_prod,
+                true,
+                "DoesNotExist",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "env", "operator": "DoesNotExist"}]}),
+                &env_prod,
+                false,
+                "DoesNotExist on present key",
+            ),
+            (
+                json!({"matchLabels": {"env": "prod"}, "matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["batch"]}]}),
+                &env_prod,
+                false,
+                "matchLabels AND matchExpressions",
+            ),
         ] {
             let compiled = compile(selector.clone()).unwrap_or_else(|e| panic!("{msg}: {e:?}"));
             assert_eq!(compiled.matches(labels), expected, "{msg}: {selector}");
@@ -345,31 +445,72 @@ mod tests {
     #[test]
     fn invalid_selectors_name_field_and_value() {
         for (selector, error, msg) in [
-            (json!({"matchExpressions": [{"key": "a", "operator": "Equals", "values": ["b"]}]}),
-             r#"objectSelector.matchExpressions[0]: operator "Equals" is not one of In, NotIn, Exists, DoesNotExist"#, "bad operator"),
-            (json!({"matchExpressions": [{"key": "a", "operator": "In"}]}),
-             "objectSelector.matchExpressions[0]: operator In needs at least one value", "In without values"),
-            (json!({"matchExpressions": [{"key": "a", "operator": "NotIn", "values": []}]}),
-             "objectSelector.matchExpressions[0]: operator NotIn needs at least one value", "NotIn with empty values"),
-            (json!({"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]}),
-             r#"objectSelector.matchExpressions[0]: operator Exists takes no values, found ["x"]"#, "Exists with values"),
-            (json!({"matchExpressions": [{"operator": "Exists"}]}),
-             "objectSelector.matchExpressions[0]: key is required", "missing key"),
-            (json!({"matchExpressions": [{"key": "a"}]}),
-             "objectSelector.matchExpressions[0]: operator is required (In, NotIn, Exists, DoesNotExist)", "missing operator"),
-            (json!({"matchLabels": {"bad key": "x"}}),
-             r#"objectSelector.matchLabels["bad key"]: key "bad key" is not a valid label key: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"#, "bad key"),
-            (json!({"matchLabels": {"team": "has space"}}),
-             r#"objectSelector.matchLabels["team"]: value "has space" is not a valid label value: must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"#, "bad value"),
-            (json!({"matchLabels": {"eci": true}}),
-             r#"objectSelector.matchLabels["eci"]: expected a string, found true (quote it: "true")"#, "unquoted YAML boolean"),
-            (json!({"matchLabel": {"eci": "true"}}),
-             r#"objectSelector: unknown field "matchLabel" (known fields: matchLabels, matchExpressions)"#, "typo in field"),
-            (json!(["eci"]), r#"objectSelector: expected a mapping, found ["eci"]"#, "not a mapping"),
-            (json!({"matchExpressions": [{"key": "a", "operator": "In", "values": ["ok", "not ok"]}]}),
-             r#"objectSelector.matchExpressions[0].values[1]: value "not ok" is not a valid label value: must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"#, "bad value in values"),
+            (
+                json!({"matchExpressions": [{"key": "a", "operator": "Equals", "values": ["b"]}]}),
+                r#"objectSelector.matchExpressions[0]: operator "Equals" is not one of In, NotIn, Exists, DoesNotExist"#,
+                "bad operator",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "a", "operator": "In"}]}),
+                "objectSelector.matchExpressions[0]: operator In needs at least one value",
+                "In without values",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "a", "operator": "NotIn", "values": []}]}),
+                "objectSelector.matchExpressions[0]: operator NotIn needs at least one value",
+                "NotIn with empty values",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["x"]}]}),
+                r#"objectSelector.matchExpressions[0]: operator Exists takes no values, found ["x"]"#,
+                "Exists with values",
+            ),
+            (
+                json!({"matchExpressions": [{"operator": "Exists"}]}),
+                "objectSelector.matchExpressions[0]: key is required",
+                "missing key",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "a"}]}),
+                "objectSelector.matchExpressions[0]: operator is required (In, NotIn, Exists, DoesNotExist)",
+                "missing operator",
+            ),
+            (
+                json!({"matchLabels": {"bad key": "x"}}),
+                r#"objectSelector.matchLabels["bad key"]: key "bad key" is not a valid label key: name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"#,
+                "bad key",
+            ),
+            (
+                json!({"matchLabels": {"team": "has space"}}),
+                r#"objectSelector.matchLabels["team"]: value "has space" is not a valid label value: must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"#,
+                "bad value",
+            ),
+            (
+                json!({"matchLabels": {"eci": true}}),
+                r#"objectSelector.matchLabels["eci"]: expected a string, found true (quote it: "true")"#,
+                "unquoted YAML boolean",
+            ),
+            (
+                json!({"matchLabel": {"eci": "true"}}),
+                r#"objectSelector: unknown field "matchLabel" (known fields: matchLabels, matchExpressions)"#,
+                "typo in field",
+            ),
+            (
+                json!(["eci"]),
+                r#"objectSelector: expected a mapping, found ["eci"]"#,
+                "not a mapping",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "a", "operator": "In", "values": ["ok", "not ok"]}]}),
+                r#"objectSelector.matchExpressions[0].values[1]: value "not ok" is not a valid label value: must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character"#,
+                "bad value in values",
+            ),
         ] {
-            assert_eq!(compile(selector).unwrap_err(), vec![error.to_string()], "{msg}");
+            assert_eq!(
+                compile(selector).unwrap_err(),
+                vec![error.to_string()],
+                "{msg}"
+            );
         }
     }
 

@@ -33,7 +33,10 @@ use wapc_guest::prelude::*;
 pub extern "C" fn wapc_init() {
     register_function("validate", validate);
     register_function("validate_settings", validate_settings);
-    register_function("protocol_version", kubewarden_policy_sdk::protocol_version_guest);
+    register_function(
+        "protocol_version",
+        kubewarden_policy_sdk::protocol_version_guest,
+    );
 }
 
 /// The envelope of a `validate` call; only what routing needs is decoded,
@@ -72,11 +75,20 @@ struct Kind<'a> {
 fn validate(payload: &[u8]) -> CallResult {
     let payload: Payload = match serde_json::from_slice(payload) {
         Ok(p) => p,
-        Err(e) => return reject(format!("eci-profile: cannot read the admission request: {e}")),
+        Err(e) => {
+            return reject(format!(
+                "eci-profile: cannot read the admission request: {e}"
+            ));
+        }
     };
     let request = payload.request;
     let sub_resource = request.sub_resource.as_deref().unwrap_or("");
-    if !applies_to(&request.kind.group, &request.kind.kind, &request.operation, sub_resource) {
+    if !applies_to(
+        &request.kind.group,
+        &request.kind.kind,
+        &request.operation,
+        sub_resource,
+    ) {
         return respond(Verdict::Accept, Vec::new());
     }
     let profile = match compiled_settings(payload.settings) {
@@ -92,7 +104,10 @@ fn validate(payload: &[u8]) -> CallResult {
     };
     let namespace = match request.namespace.as_deref() {
         Some(ns) if !ns.is_empty() => ns.to_string(),
-        _ => pod["metadata"]["namespace"].as_str().unwrap_or("").to_string(),
+        _ => pod["metadata"]["namespace"]
+            .as_str()
+            .unwrap_or("")
+            .to_string(),
     };
     let decision = evaluate_pod(&profile, pod, &namespace, read_namespace_labels);
     respond(decision.verdict, decision.warnings)
@@ -149,19 +164,6 @@ fn compiled_settings(raw: Option<&RawValue>) -> Result<Rc<Profile>, String> {
     Ok(profile)
 }
 
-/// The part of a Namespace the decision needs.
-#[derive(Deserialize, Clone)]
-struct NamespaceMeta {
-    #[serde(default)]
-    metadata: Option<NamespaceLabelsOnly>,
-}
-
-#[derive(Deserialize, Clone)]
-struct NamespaceLabelsOnly {
-    #[serde(default)]
-    labels: Option<NamespaceLabels>,
-}
-
 /// `get_resource` of `v1/Namespace`, cached by the host (`disable_cache: false`).
 fn read_namespace_labels(name: &str) -> Result<NamespaceLabels, String> {
     let request = GetResourceRequest {
@@ -175,9 +177,63 @@ fn read_namespace_labels(name: &str) -> Result<NamespaceLabels, String> {
     let body = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
     let answer = host_call("kubewarden", "kubernetes", "get_resource", &body).map_err(|e| {
         let text = e.to_string();
-        text.strip_prefix("Host error: ").unwrap_or(&text).to_string()
+        text.strip_prefix("Host error: ")
+            .unwrap_or(&text)
+            .to_string()
     })?;
-    let namespace: NamespaceMeta = serde_json::from_slice(&answer)
-        .map_err(|e| format!("the host's answer is not a Namespace: {e}"))?;
-    Ok(namespace.metadata.and_then(|m| m.labels).unwrap_or_default())
+    namespace_labels(&answer)
+}
+
+/// The labels of the host's answer, read as raw JSON so that a malformed
+/// answer gives a clear reason instead of a trap.
+fn namespace_labels(answer: &[u8]) -> Result<NamespaceLabels, String> {
+    let not_a_namespace = |why: String| format!("the host's answer is not a Namespace: {why}");
+    let namespace: serde_json::Value =
+        serde_json::from_slice(answer).map_err(|e| not_a_namespace(e.to_string()))?;
+    if !namespace.is_object() {
+        return Err(not_a_namespace(format!(
+            "found {}",
+            json_path::show(&namespace)
+        )));
+    }
+    let metadata =
+        json_path::opt_object(namespace.get("metadata"), "metadata").map_err(not_a_namespace)?;
+    let labels =
+        json_path::opt_string_map(metadata.and_then(|m| m.get("labels")), "metadata.labels")
+            .map_err(not_a_namespace)?;
+    Ok(labels
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn namespace_answers() {
+        let ok = br#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"vk","labels":{"alibabacloud.com/eci":"true"}}}"#;
+        assert_eq!(
+            namespace_labels(ok).unwrap(),
+            NamespaceLabels::from([("alibabacloud.com/eci".to_string(), "true".to_string())])
+        );
+        assert_eq!(
+            namespace_labels(br#"{"metadata":{"name":"bare"}}"#).unwrap(),
+            NamespaceLabels::new()
+        );
+        assert_eq!(
+            namespace_labels(b"[1,2").unwrap_err(),
+            "the host's answer is not a Namespace: EOF while parsing a list at line 1 column 4"
+        );
+        assert_eq!(
+            namespace_labels(b"[1,2]").unwrap_err(),
+            "the host's answer is not a Namespace: found [1,2]"
+        );
+        assert_eq!(
+            namespace_labels(br#"{"metadata":{"labels":{"a":1}}}"#).unwrap_err(),
+            r#"the host's answer is not a Namespace: metadata.labels["a"]: expected a string, found 1"#
+        );
+    }
 }

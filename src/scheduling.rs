@@ -68,7 +68,10 @@ impl Toleration {
             }
         }
         if path.starts_with("virtualNode") {
-            if let Some(unknown) = map.keys().find(|k| !TOLERATION_FIELDS.split(", ").any(|f| f == *k)) {
+            if let Some(unknown) = map
+                .keys()
+                .find(|k| !TOLERATION_FIELDS.split(", ").any(|f| f == *k))
+            {
                 return Err(format!(
                     "{path}: unknown field \"{unknown}\" (known fields: {TOLERATION_FIELDS})"
                 ));
@@ -84,8 +87,12 @@ impl Toleration {
                 return Err("operator must be Exists when key is empty".into());
             }
         } else {
-            check_qualified_name(&self.key)
-                .map_err(|why| format!("key {} is not a valid label key: {why}", show(&self.key.as_str().into())))?;
+            check_qualified_name(&self.key).map_err(|why| {
+                format!(
+                    "key {} is not a valid label key: {why}",
+                    show(&self.key.as_str().into())
+                )
+            })?;
         }
         if self.operator == TolerationOperator::Exists && !self.value.is_empty() {
             return Err(format!(
@@ -94,7 +101,10 @@ impl Toleration {
             ));
         }
         check_label_value(&self.value).map_err(|why| {
-            format!("value {} is not a valid label value: {why}", show(&self.value.as_str().into()))
+            format!(
+                "value {} is not a valid label value: {why}",
+                show(&self.value.as_str().into())
+            )
         })?;
         if !self.effect.is_empty() && !EFFECTS.contains(&self.effect.as_str()) {
             return Err(format!(
@@ -158,18 +168,25 @@ impl Toleration {
 
 /// Why this pod must never be sent to a virtual node, one reason per entry
 /// (empty: it may be sent). Each reason completes "pod not sent to a virtual node: …".
-pub fn never_send_reasons(pod: &Map<String, Value>, vn: &VirtualNode) -> Result<Vec<String>, String> {
+pub fn never_send_reasons(
+    pod: &Map<String, Value>,
+    vn: &VirtualNode,
+) -> Result<Vec<String>, String> {
     let mut reasons = Vec::new();
     let metadata = opt_object(pod.get("metadata"), "metadata")?;
     let spec = opt_object(pod.get("spec"), "spec")?;
 
-    let owners = opt_array(metadata.and_then(|m| m.get("ownerReferences")), "metadata.ownerReferences")?;
+    let owners = opt_array(
+        metadata.and_then(|m| m.get("ownerReferences")),
+        "metadata.ownerReferences",
+    )?;
     for (i, owner) in owners.unwrap_or_default().iter().enumerate() {
         let here = item("metadata.ownerReferences", i);
         let owner = opt_object(Some(owner), &here)?;
         let kind = opt_str(owner.and_then(|o| o.get("kind")), &field(&here, "kind"))?;
         if kind == Some("DaemonSet") {
-            let name = opt_str(owner.and_then(|o| o.get("name")), &field(&here, "name"))?.unwrap_or("");
+            let name =
+                opt_str(owner.and_then(|o| o.get("name")), &field(&here, "name"))?.unwrap_or("");
             reasons.push(format!(
                 "it is owned by DaemonSet \"{name}\", and DaemonSet pods cannot run on virtual nodes"
             ));
@@ -177,7 +194,10 @@ pub fn never_send_reasons(pod: &Map<String, Value>, vn: &VirtualNode) -> Result<
         }
     }
 
-    let annotations = opt_object(metadata.and_then(|m| m.get("annotations")), "metadata.annotations")?;
+    let annotations = opt_object(
+        metadata.and_then(|m| m.get("annotations")),
+        "metadata.annotations",
+    )?;
     if annotations.is_some_and(|a| a.contains_key("kubernetes.io/config.mirror")) {
         reasons.push("it is a mirror pod of a static pod".into());
     }
@@ -188,7 +208,10 @@ pub fn never_send_reasons(pod: &Map<String, Value>, vn: &VirtualNode) -> Result<
         reasons.push(format!("spec.nodeName is already \"{node}\""));
     }
 
-    let node_selector = opt_object(spec.and_then(|s| s.get("nodeSelector")), "spec.nodeSelector")?;
+    let node_selector = opt_object(
+        spec.and_then(|s| s.get("nodeSelector")),
+        "spec.nodeSelector",
+    )?;
     for (key, want) in &vn.node_selector {
         if let Some(have) = node_selector.and_then(|ns| ns.get(key)) {
             let have = opt_str(Some(have), &entry("spec.nodeSelector", key))?.unwrap_or("");
@@ -213,10 +236,12 @@ fn affinity_excludes_virtual_nodes(
     spec: Option<&Map<String, Value>>,
     vn: &VirtualNode,
 ) -> Result<Option<String>, String> {
-    const BASE: &str =
-        "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution";
+    const BASE: &str = "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution";
     let affinity = opt_object(spec.and_then(|s| s.get("affinity")), "spec.affinity")?;
-    let node_affinity = opt_object(affinity.and_then(|a| a.get("nodeAffinity")), "spec.affinity.nodeAffinity")?;
+    let node_affinity = opt_object(
+        affinity.and_then(|a| a.get("nodeAffinity")),
+        "spec.affinity.nodeAffinity",
+    )?;
     let Some(required) = opt_object(
         node_affinity.and_then(|n| n.get("requiredDuringSchedulingIgnoredDuringExecution")),
         BASE,
@@ -234,11 +259,15 @@ fn affinity_excludes_virtual_nodes(
         let here = item(&terms_path, t);
         let term = opt_object(Some(term), &here)?;
         let exprs_path = field(&here, "matchExpressions");
-        let exprs = opt_array(term.and_then(|m| m.get("matchExpressions")), &exprs_path)?.unwrap_or_default();
-        let fields = opt_array(term.and_then(|m| m.get("matchFields")), &field(&here, "matchFields"))?
+        let exprs = opt_array(term.and_then(|m| m.get("matchExpressions")), &exprs_path)?
             .unwrap_or_default();
+        let fields = opt_array(
+            term.and_then(|m| m.get("matchFields")),
+            &field(&here, "matchFields"),
+        )?
+        .unwrap_or_default();
         if exprs.is_empty() && fields.is_empty() {
-            why.push(format!("term {}: empty term matches no node", t + 1));
+            why.push(format!("term {t}: empty term matches no node"));
             continue;
         }
         let mut failing = None;
@@ -249,12 +278,16 @@ fn affinity_excludes_virtual_nodes(
             }
         }
         match failing {
-            Some(text) => why.push(format!("term {}: {text}", t + 1)),
+            Some(text) => why.push(format!("term {t}: {text}")),
             // This term can match a virtual node: the pod may go there.
             None => return Ok(None),
         }
     }
-    let labels: Vec<String> = vn.node_selector.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    let labels: Vec<String> = vn
+        .node_selector
+        .iter()
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
     Ok(Some(format!(
         "its required node affinity excludes nodes labelled {} ({})",
         labels.join(","),
@@ -263,17 +296,31 @@ fn affinity_excludes_virtual_nodes(
 }
 
 /// `Some(description)` when this node selector requirement fails on every virtual node.
-fn expression_excludes(expr: &Value, path: &str, vn: &VirtualNode) -> Result<Option<String>, String> {
+fn expression_excludes(
+    expr: &Value,
+    path: &str,
+    vn: &VirtualNode,
+) -> Result<Option<String>, String> {
     let expr = opt_object(Some(expr), path)?;
     let key = opt_str(expr.and_then(|e| e.get("key")), &field(path, "key"))?.unwrap_or("");
-    let op = opt_str(expr.and_then(|e| e.get("operator")), &field(path, "operator"))?.unwrap_or("");
+    let op = opt_str(
+        expr.and_then(|e| e.get("operator")),
+        &field(path, "operator"),
+    )?
+    .unwrap_or("");
     let values_path = field(path, "values");
-    let raw_values = opt_array(expr.and_then(|e| e.get("values")), &values_path)?.unwrap_or_default();
+    let raw_values =
+        opt_array(expr.and_then(|e| e.get("values")), &values_path)?.unwrap_or_default();
     let mut values = Vec::with_capacity(raw_values.len());
     for (i, v) in raw_values.iter().enumerate() {
         values.push(opt_str(Some(v), &item(&values_path, i))?.unwrap_or(""));
     }
-    let Some(node_value) = vn.node_selector.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str()) else {
+    let Some(node_value) = vn
+        .node_selector
+        .iter()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+    else {
         return Ok(None);
     };
     let satisfied = match op {
@@ -282,10 +329,17 @@ fn expression_excludes(expr: &Value, path: &str, vn: &VirtualNode) -> Result<Opt
         "Exists" => true,
         "DoesNotExist" => false,
         "Gt" | "Lt" => {
-            let (Ok(node), Some(Ok(bound))) = (node_value.parse::<i64>(), values.first().map(|v| v.parse::<i64>())) else {
+            let (Ok(node), Some(Ok(bound))) = (
+                node_value.parse::<i64>(),
+                values.first().map(|v| v.parse::<i64>()),
+            ) else {
                 return Ok(Some(format!("{key} {op} {values:?}")));
             };
-            if op == "Gt" { node > bound } else { node < bound }
+            if op == "Gt" {
+                node > bound
+            } else {
+                node < bound
+            }
         }
         // Unknown operators are the API server's to refuse.
         _ => true,
@@ -313,7 +367,10 @@ pub fn schedule(pod: &mut Map<String, Value>, vn: &VirtualNode) -> Result<Vec<Ad
     let tolerations = match slot {
         Value::Array(items) => items,
         other => {
-            return Err(format!("spec.tolerations: expected a list, found {}", show(other)));
+            return Err(format!(
+                "spec.tolerations: expected a list, found {}",
+                show(other)
+            ));
         }
     };
     let mut existing = Vec::with_capacity(tolerations.len());

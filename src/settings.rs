@@ -5,7 +5,7 @@
 
 use crate::cluster_params::cluster_param;
 use crate::eci_annotations::check_annotation;
-use crate::json_path::{entry, field, item, opt_array, opt_object, opt_str, show, string_value};
+use crate::json_path::{entry, field, item, opt_array, opt_object, opt_str, setting_string, show};
 use crate::k8s_names::{check_label_value, check_qualified_name};
 use crate::label_selector::LabelSelector;
 use crate::scheduling::{Toleration, TolerationOperator};
@@ -180,7 +180,9 @@ impl Profile {
 
     /// Whether any selector reads the namespace's labels.
     pub fn reads_namespace(&self) -> bool {
-        self.selectors.iter().any(|s| s.namespace_selector.is_some())
+        self.selectors
+            .iter()
+            .any(|s| s.namespace_selector.is_some())
     }
 }
 
@@ -201,7 +203,9 @@ fn compile_selectors(value: &Value, errors: &mut Vec<String>) -> Vec<Selector> {
                 } else {
                     ""
                 };
-                errors.push(format!("selectors: the JSON string does not parse: {e}{hint}"));
+                errors.push(format!(
+                    "selectors: the JSON string does not parse: {e}{hint}"
+                ));
                 return Vec::new();
             }
         },
@@ -215,13 +219,17 @@ fn compile_selectors(value: &Value, errors: &mut Vec<String>) -> Vec<Selector> {
         }
     };
     let mut selectors: Vec<Selector> = Vec::with_capacity(items.len());
-    let mut names: Vec<(String, usize)> = Vec::with_capacity(items.len());
+    let mut names: Vec<(String, usize, String)> = Vec::with_capacity(items.len());
     for (i, raw) in items.iter().enumerate() {
         if let Some(selector) = compile_selector(raw, i, &names, errors) {
             selectors.push(selector);
         }
-        if let Some(name) = raw.get("name").and_then(Value::as_str).filter(|n| !n.is_empty()) {
-            names.push((name.to_lowercase(), i));
+        if let Some(name) = raw
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|n| !n.is_empty())
+        {
+            names.push((name.to_lowercase(), i, name.to_string()));
         }
     }
     selectors
@@ -230,7 +238,7 @@ fn compile_selectors(value: &Value, errors: &mut Vec<String>) -> Vec<Selector> {
 fn compile_selector(
     raw: &Value,
     index: usize,
-    names_so_far: &[(String, usize)],
+    names_so_far: &[(String, usize, String)],
     errors: &mut Vec<String>,
 ) -> Option<Selector> {
     let at = item("selectors", index);
@@ -264,9 +272,14 @@ fn compile_selector(
     };
     if let Some(name) = name {
         let lower = name.to_lowercase();
-        if let Some((_, first)) = names_so_far.iter().find(|(n, _)| *n == lower) {
+        if let Some((_, first, original)) = names_so_far.iter().find(|(n, _, _)| *n == lower) {
+            let note = if original == name {
+                ""
+            } else {
+                " (names are compared ignoring case)"
+            };
             errors.push(format!(
-                "{who}: duplicate name, already used by selectors[{first}] (names are compared ignoring case)"
+                "{who}: duplicate name, already used by selectors[{first}]{note}"
             ));
         }
     }
@@ -347,7 +360,7 @@ fn compile_effect(value: &Value, who: &str, errors: &mut Vec<String>) -> Effect 
         };
         for (k, v) in entries.into_iter().flatten() {
             let here = entry(&path, k);
-            let v = match string_value(v, &here) {
+            let v = match setting_string(v, &here) {
                 Ok(v) => v,
                 Err(e) => {
                     errors.push(format!("{who}: {e}"));
@@ -356,11 +369,19 @@ fn compile_effect(value: &Value, who: &str, errors: &mut Vec<String>) -> Effect 
             };
             let kind = if is_label { "label" } else { "annotation" };
             let problem = check_qualified_name(k)
-                .map_err(|why| format!("key {} is not a valid {kind} key: {why}", show(&k.as_str().into())))
+                .map_err(|why| {
+                    format!(
+                        "key {} is not a valid {kind} key: {why}",
+                        show(&k.as_str().into())
+                    )
+                })
                 .and_then(|()| {
                     if is_label {
                         check_label_value(v).map_err(|why| {
-                            format!("value {} is not a valid label value: {why}", show(&v.into()))
+                            format!(
+                                "value {} is not a valid label value: {why}",
+                                show(&v.into())
+                            )
                         })
                     } else {
                         check_annotation(k, v)
@@ -417,19 +438,27 @@ fn compile_node_selector(value: &Value, errors: &mut Vec<String>) -> Option<Vec<
     };
     if map.is_empty() {
         // Every pod would count as ECI-bound and receive effect-only selectors.
-        errors.push(format!("{PATH}: must have at least one label (the labels of the virtual nodes)"));
+        errors.push(format!(
+            "{PATH}: must have at least one label (the labels of the virtual nodes)"
+        ));
         return None;
     }
     let before = errors.len();
     let mut pairs = Vec::with_capacity(map.len());
     for (k, v) in map {
         let here = entry(PATH, k);
-        match string_value(v, &here) {
+        match setting_string(v, &here) {
             Ok(v) => {
                 if let Err(why) = check_qualified_name(k) {
-                    errors.push(format!("{here}: key {} is not a valid label key: {why}", show(&k.as_str().into())));
+                    errors.push(format!(
+                        "{here}: key {} is not a valid label key: {why}",
+                        show(&k.as_str().into())
+                    ));
                 } else if let Err(why) = check_label_value(v) {
-                    errors.push(format!("{here}: value {} is not a valid label value: {why}", show(&v.into())));
+                    errors.push(format!(
+                        "{here}: value {} is not a valid label value: {why}",
+                        show(&v.into())
+                    ));
                 } else {
                     pairs.push((k.clone(), v.to_string()));
                 }

@@ -16,25 +16,46 @@ pub fn eci_unsupported(pod: &serde_json::Map<String, Value>) -> Result<Vec<Strin
     let host_network = opt_bool(get("hostNetwork"), "spec.hostNetwork")?;
     for name in ["hostNetwork", "hostPID", "hostIPC"] {
         if opt_bool(get(name), &field("spec", name))? {
-            warnings.push(format!("{PREFIX}spec.{name} is true, which ECI does not support"));
+            warnings.push(format!(
+                "{PREFIX}spec.{name} is true, which ECI does not support"
+            ));
         }
     }
-    for (list, what) in [("initContainers", "init container"), ("containers", "container")] {
+    for (list, what) in [
+        ("initContainers", "init container"),
+        ("containers", "container"),
+    ] {
         let path = field("spec", list);
-        for (i, c) in opt_array(get(list), &path)?.unwrap_or_default().iter().enumerate() {
+        for (i, c) in opt_array(get(list), &path)?
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
             let here = item(&path, i);
             let c = opt_object(Some(c), &here)?;
             let name = opt_str(c.and_then(|c| c.get("name")), &field(&here, "name"))?.unwrap_or("");
-            let sc = opt_object(c.and_then(|c| c.get("securityContext")), &field(&here, "securityContext"))?;
-            if opt_bool(sc.and_then(|s| s.get("privileged")), &field(&here, "securityContext.privileged"))? {
-                warnings.push(format!("{PREFIX}{what} \"{name}\" is privileged, which ECI does not support"));
+            let sc = opt_object(
+                c.and_then(|c| c.get("securityContext")),
+                &field(&here, "securityContext"),
+            )?;
+            if opt_bool(
+                sc.and_then(|s| s.get("privileged")),
+                &field(&here, "securityContext.privileged"),
+            )? {
+                warnings.push(format!(
+                    "{PREFIX}{what} \"{name}\" is privileged, which ECI does not support"
+                ));
             }
             // With hostNetwork the API server sets hostPort on every port: one warning is enough.
             if host_network {
                 continue;
             }
             let ports_path = field(&here, "ports");
-            for (p, port) in opt_array(c.and_then(|c| c.get("ports")), &ports_path)?.unwrap_or_default().iter().enumerate() {
+            for (p, port) in opt_array(c.and_then(|c| c.get("ports")), &ports_path)?
+                .unwrap_or_default()
+                .iter()
+                .enumerate()
+            {
                 let port_path = item(&ports_path, p);
                 let port = opt_object(Some(port), &port_path)?;
                 match port.and_then(|p| p.get("hostPort")) {
@@ -56,7 +77,11 @@ pub fn eci_unsupported(pod: &serde_json::Map<String, Value>) -> Result<Vec<Strin
             }
         }
     }
-    for (i, v) in opt_array(get("volumes"), "spec.volumes")?.unwrap_or_default().iter().enumerate() {
+    for (i, v) in opt_array(get("volumes"), "spec.volumes")?
+        .unwrap_or_default()
+        .iter()
+        .enumerate()
+    {
         let here = item("spec.volumes", i);
         let v = opt_object(Some(v), &here)?;
         if v.is_some_and(|v| v.get("hostPath").is_some_and(|h| !h.is_null())) {
@@ -110,9 +135,18 @@ mod tests {
 
     #[test]
     fn plain_pod_has_no_warnings_and_bad_types_are_errors() {
-        assert!(eci_unsupported(json!({"spec": {"containers": [{"name": "a"}]}}).as_object().unwrap()).unwrap().is_empty());
+        assert!(
+            eci_unsupported(
+                json!({"spec": {"containers": [{"name": "a"}]}})
+                    .as_object()
+                    .unwrap()
+            )
+            .unwrap()
+            .is_empty()
+        );
         assert_eq!(
-            eci_unsupported(json!({"spec": {"hostNetwork": "yes"}}).as_object().unwrap()).unwrap_err(),
+            eci_unsupported(json!({"spec": {"hostNetwork": "yes"}}).as_object().unwrap())
+                .unwrap_err(),
             r#"spec.hostNetwork: expected true or false, found "yes""#
         );
     }

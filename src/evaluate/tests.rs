@@ -10,7 +10,10 @@ fn profile(settings: Value) -> Profile {
 }
 
 fn ns(labels: &[(&str, &str)]) -> NamespaceLabels {
-    labels.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    labels
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
 }
 
 /// Evaluates with a namespace that has `labels`.
@@ -25,7 +28,10 @@ fn run(p: &Profile, pod: Value, labels: &[(&str, &str)]) -> Decision {
 fn mutated(d: &Decision) -> &Value {
     match &d.verdict {
         Verdict::Mutate(pod) => pod,
-        other => panic!("expected a mutation, got {other:?} (warnings {:?})", d.warnings),
+        other => panic!(
+            "expected a mutation, got {other:?} (warnings {:?})",
+            d.warnings
+        ),
     }
 }
 
@@ -54,16 +60,30 @@ fn sent(labels: Value) -> Value {
 
 #[test]
 fn defaults_send_a_pod_labelled_for_eci() {
-    let d = run(&Profile::default(), pod(json!({"app": "web", "alibabacloud.com/eci": "true"})), &[]);
-    assert_eq!(*mutated(&d), sent(json!({"app": "web", "alibabacloud.com/eci": "true"})));
+    let d = run(
+        &Profile::default(),
+        pod(json!({"app": "web", "alibabacloud.com/eci": "true"})),
+        &[],
+    );
+    assert_eq!(
+        *mutated(&d),
+        sent(json!({"app": "web", "alibabacloud.com/eci": "true"}))
+    );
     assert!(d.warnings.is_empty());
     assert_eq!(d.report.matched, vec![0]);
-    assert_eq!(d.report.namespace_lookups, 0, "the namespace selector has no effect: no lookup needed");
+    assert_eq!(
+        d.report.namespace_lookups, 0,
+        "the namespace selector has no effect: no lookup needed"
+    );
 }
 
 #[test]
 fn defaults_send_every_pod_of_a_labelled_namespace() {
-    let d = run(&Profile::default(), pod(json!({"app": "web"})), &[("alibabacloud.com/eci", "true")]);
+    let d = run(
+        &Profile::default(),
+        pod(json!({"app": "web"})),
+        &[("alibabacloud.com/eci", "true")],
+    );
     assert_eq!(*mutated(&d), sent(json!({"app": "web"})));
     assert_eq!(d.report.matched, vec![1]);
     assert_eq!(d.report.namespace_lookups, 1);
@@ -71,7 +91,11 @@ fn defaults_send_every_pod_of_a_labelled_namespace() {
 
 #[test]
 fn no_match_is_accepted_without_a_mutated_object() {
-    let d = run(&Profile::default(), pod(json!({"app": "web"})), &[("team", "a")]);
+    let d = run(
+        &Profile::default(),
+        pod(json!({"app": "web"})),
+        &[("team", "a")],
+    );
     assert_eq!(d.verdict, Verdict::Accept);
     assert!(d.warnings.is_empty());
 }
@@ -83,9 +107,27 @@ fn selector_matches_only_when_namespace_and_object_both_match() {
         "namespaceSelector": {"matchLabels": {"type": "eci"}},
         "objectSelector": {"matchLabels": {"created-by-eci": "true"}}}]}));
     for (labels, ns_labels, sends, lookups, msg) in [
-        (json!({"created-by-eci": "true"}), vec![("type", "eci")], true, 1, "both match"),
-        (json!({"created-by-eci": "true"}), vec![("type", "ecs")], false, 1, "namespace differs"),
-        (json!({"app": "x"}), vec![("type", "eci")], false, 0, "object differs: namespace never read"),
+        (
+            json!({"created-by-eci": "true"}),
+            vec![("type", "eci")],
+            true,
+            1,
+            "both match",
+        ),
+        (
+            json!({"created-by-eci": "true"}),
+            vec![("type", "ecs")],
+            false,
+            1,
+            "namespace differs",
+        ),
+        (
+            json!({"app": "x"}),
+            vec![("type", "eci")],
+            false,
+            0,
+            "object differs: namespace never read",
+        ),
     ] {
         let d = run(&p, pod(labels.clone()), &ns_labels);
         assert_eq!(d.report.namespace_lookups, lookups, "{msg}");
@@ -105,7 +147,8 @@ fn gpu_namespace_example_adds_specs_and_label() {
         "effect": {"annotations": {"k8s.aliyun.com/eci-use-specs": "ecs.gn6v-c8g1.2xlarge"}, "labels": {"gpu": "test"}}}]}));
     let d = run(&p, pod(json!({"app": "train"})), &[("gpu", "true")]);
     let mut want = sent(json!({"app": "train", "gpu": "test"}));
-    want["metadata"]["annotations"] = json!({"k8s.aliyun.com/eci-use-specs": "ecs.gn6v-c8g1.2xlarge"});
+    want["metadata"]["annotations"] =
+        json!({"k8s.aliyun.com/eci-use-specs": "ecs.gn6v-c8g1.2xlarge"});
     assert_eq!(*mutated(&d), want);
 }
 
@@ -134,7 +177,10 @@ fn effect_only_selectors_apply_to_eci_bound_pods_only() {
         {"name": "amd", "objectSelector": {"matchLabels": {"amd": "true"}}}
     ]}));
     // Not ECI-bound: untouched.
-    assert_eq!(run(&p, pod(json!({"app": "x"})), &[]).verdict, Verdict::Accept);
+    assert_eq!(
+        run(&p, pod(json!({"app": "x"})), &[]).verdict,
+        Verdict::Accept
+    );
     // Matched by a scheduling selector: sent, and the earlier effect-only selector applies.
     let d = run(&p, pod(json!({"amd": "true"})), &[]);
     let mut want = sent(json!({"amd": "true"}));
@@ -153,7 +199,8 @@ fn effect_only_selectors_apply_to_eci_bound_pods_only() {
 fn scheduling_never_duplicates_node_selector_or_tolerations() {
     let mut input = pod(json!({"alibabacloud.com/eci": "true"}));
     input["spec"]["nodeSelector"] = json!({"type": "virtual-kubelet", "zone": "a"});
-    input["spec"]["tolerations"] = json!([{"key": "virtual-kubelet.io/provider", "operator": "Exists"}]);
+    input["spec"]["tolerations"] =
+        json!([{"key": "virtual-kubelet.io/provider", "operator": "Exists"}]);
     let d = run(&Profile::default(), input, &[]);
     assert_eq!(d.verdict, Verdict::Accept, "everything is already there");
 }
@@ -177,27 +224,61 @@ fn a_narrower_existing_toleration_does_not_hide_ours() {
 fn never_sent_pods_are_unchanged_with_the_reason() {
     let eci = json!({"alibabacloud.com/eci": "true"});
     let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, Vec<&str>)> = vec![
-        ("DaemonSet-owned", Box::new(|p: &mut Value| {
-            p["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "fluentd", "uid": "1", "controller": true}]);
-        }), vec!["eci-profile: pod not sent to a virtual node: it is owned by DaemonSet \"fluentd\", and DaemonSet pods cannot run on virtual nodes"]),
-        ("mirror pod", Box::new(|p: &mut Value| {
-            p["metadata"]["annotations"] = json!({"kubernetes.io/config.mirror": "abc"});
-        }), vec!["eci-profile: pod not sent to a virtual node: it is a mirror pod of a static pod"]),
-        ("already bound", Box::new(|p: &mut Value| { p["spec"]["nodeName"] = json!("node-1"); }),
-         vec!["eci-profile: pod not sent to a virtual node: spec.nodeName is already \"node-1\""]),
-        ("contradicting nodeSelector", Box::new(|p: &mut Value| { p["spec"]["nodeSelector"] = json!({"type": "ecs"}); }),
-         vec!["eci-profile: pod not sent to a virtual node: spec.nodeSelector[\"type\"] is \"ecs\", but virtual nodes are labelled type=virtual-kubelet"]),
-        ("DaemonSet guard affinity", Box::new(|p: &mut Value| {
-            p["spec"]["affinity"] = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+        (
+            "DaemonSet-owned",
+            Box::new(|p: &mut Value| {
+                p["metadata"]["ownerReferences"] = json!([{"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "fluentd", "uid": "1", "controller": true}]);
+            }),
+            vec![
+                "eci-profile: pod not sent to a virtual node: it is owned by DaemonSet \"fluentd\", and DaemonSet pods cannot run on virtual nodes",
+            ],
+        ),
+        (
+            "mirror pod",
+            Box::new(|p: &mut Value| {
+                p["metadata"]["annotations"] = json!({"kubernetes.io/config.mirror": "abc"});
+            }),
+            vec!["eci-profile: pod not sent to a virtual node: it is a mirror pod of a static pod"],
+        ),
+        (
+            "already bound",
+            Box::new(|p: &mut Value| {
+                p["spec"]["nodeName"] = json!("node-1");
+            }),
+            vec![
+                "eci-profile: pod not sent to a virtual node: spec.nodeName is already \"node-1\"",
+            ],
+        ),
+        (
+            "contradicting nodeSelector",
+            Box::new(|p: &mut Value| {
+                p["spec"]["nodeSelector"] = json!({"type": "ecs"});
+            }),
+            vec![
+                "eci-profile: pod not sent to a virtual node: spec.nodeSelector[\"type\"] is \"ecs\", but virtual nodes are labelled type=virtual-kubelet",
+            ],
+        ),
+        (
+            "DaemonSet guard affinity",
+            Box::new(|p: &mut Value| {
+                p["spec"]["affinity"] = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
                 {"matchExpressions": [{"key": "type", "operator": "NotIn", "values": ["virtual-kubelet"]}]}]}}});
-        }), vec!["eci-profile: pod not sent to a virtual node: its required node affinity excludes nodes labelled type=virtual-kubelet (term 1: type NotIn [virtual-kubelet])"]),
-        ("two reasons", Box::new(|p: &mut Value| {
-            p["metadata"]["ownerReferences"] = json!([{"kind": "DaemonSet", "name": "ds"}]);
-            p["spec"]["nodeName"] = json!("node-2");
-        }), vec![
-            "eci-profile: pod not sent to a virtual node: it is owned by DaemonSet \"ds\", and DaemonSet pods cannot run on virtual nodes",
-            "eci-profile: pod not sent to a virtual node: spec.nodeName is already \"node-2\"",
-        ]),
+            }),
+            vec![
+                "eci-profile: pod not sent to a virtual node: its required node affinity excludes nodes labelled type=virtual-kubelet (term 0: type NotIn [virtual-kubelet])",
+            ],
+        ),
+        (
+            "two reasons",
+            Box::new(|p: &mut Value| {
+                p["metadata"]["ownerReferences"] = json!([{"kind": "DaemonSet", "name": "ds"}]);
+                p["spec"]["nodeName"] = json!("node-2");
+            }),
+            vec![
+                "eci-profile: pod not sent to a virtual node: it is owned by DaemonSet \"ds\", and DaemonSet pods cannot run on virtual nodes",
+                "eci-profile: pod not sent to a virtual node: spec.nodeName is already \"node-2\"",
+            ],
+        ),
     ];
     for (msg, change, warnings) in cases {
         let mut input = pod(eci.clone());
@@ -213,22 +294,41 @@ fn never_send_rules_are_silent_for_pods_no_selector_wants() {
     let mut input = pod(json!({"app": "fluentd"}));
     input["metadata"]["ownerReferences"] = json!([{"kind": "DaemonSet", "name": "fluentd"}]);
     let d = run(&Profile::default(), input, &[]);
-    assert_eq!((d.verdict, d.warnings), (Verdict::Accept, Vec::<String>::new()));
+    assert_eq!(
+        (d.verdict, d.warnings),
+        (Verdict::Accept, Vec::<String>::new())
+    );
 }
 
 #[test]
 fn affinity_that_a_virtual_node_can_satisfy_does_not_block() {
     for (terms, msg) in [
-        (json!([{"matchExpressions": [{"key": "type", "operator": "In", "values": ["virtual-kubelet"]}]}]), "In with the label"),
-        (json!([{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]), "other keys are unknown, assume satisfiable"),
-        (json!([{"matchExpressions": [{"key": "type", "operator": "NotIn", "values": ["virtual-kubelet"]}]},
-                {"matchExpressions": [{"key": "type", "operator": "Exists"}]}]), "terms are ORed"),
-        (json!([{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["vk-1"]}]}]), "fields are not decidable"),
+        (
+            json!([{"matchExpressions": [{"key": "type", "operator": "In", "values": ["virtual-kubelet"]}]}]),
+            "In with the label",
+        ),
+        (
+            json!([{"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a"]}]}]),
+            "other keys are unknown, assume satisfiable",
+        ),
+        (
+            json!([{"matchExpressions": [{"key": "type", "operator": "NotIn", "values": ["virtual-kubelet"]}]},
+                {"matchExpressions": [{"key": "type", "operator": "Exists"}]}]),
+            "terms are ORed",
+        ),
+        (
+            json!([{"matchFields": [{"key": "metadata.name", "operator": "In", "values": ["vk-1"]}]}]),
+            "fields are not decidable",
+        ),
     ] {
         let mut input = pod(json!({"alibabacloud.com/eci": "true"}));
         input["spec"]["affinity"] = json!({"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": terms}}});
         let d = run(&Profile::default(), input, &[]);
-        assert!(matches!(d.verdict, Verdict::Mutate(_)), "{msg}: {:?}", d.warnings);
+        assert!(
+            matches!(d.verdict, Verdict::Mutate(_)),
+            "{msg}: {:?}",
+            d.warnings
+        );
     }
 }
 
@@ -236,7 +336,8 @@ fn affinity_that_a_virtual_node_can_satisfy_does_not_block() {
 fn eci_unsupported_features_warn_but_the_pod_is_sent() {
     let mut input = pod(json!({"alibabacloud.com/eci": "true"}));
     input["spec"]["hostNetwork"] = json!(true);
-    input["spec"]["volumes"] = json!([{"name": "docker-sock", "hostPath": {"path": "/var/run/docker.sock"}}]);
+    input["spec"]["volumes"] =
+        json!([{"name": "docker-sock", "hostPath": {"path": "/var/run/docker.sock"}}]);
     let d = run(&Profile::default(), input.clone(), &[]);
     let mut want = input;
     want["spec"]["nodeSelector"] = json!({"type": "virtual-kubelet"});
@@ -244,30 +345,52 @@ fn eci_unsupported_features_warn_but_the_pod_is_sent() {
         json!({"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoSchedule"}),
     );
     assert_eq!(*mutated(&d), want);
-    assert_eq!(d.warnings, vec![
-        "eci-profile: spec.hostNetwork is true, which ECI does not support",
-        "eci-profile: volume \"docker-sock\" is a hostPath volume, which ECI does not support (use emptyDir, a disk or NAS instead)",
-    ]);
+    assert_eq!(
+        d.warnings,
+        vec![
+            "eci-profile: spec.hostNetwork is true, which ECI does not support",
+            "eci-profile: volume \"docker-sock\" is a hostPath volume, which ECI does not support (use emptyDir, a disk or NAS instead)",
+        ]
+    );
 }
 
 #[test]
 fn namespace_lookup_failure_follows_on_namespace_lookup_error() {
-    let failing = |_: &str| -> Result<NamespaceLabels, String> { Err("namespaces \"team-a\" not found".into()) };
+    let failing = |_: &str| -> Result<NamespaceLabels, String> {
+        Err("namespaces \"team-a\" not found".into())
+    };
     let input = pod(json!({"app": "web"}));
     let d = evaluate_pod(&Profile::default(), input.clone(), "team-a", failing);
     assert_eq!(d.verdict, Verdict::Accept);
-    assert_eq!(d.warnings, vec!["eci-profile: pod left unchanged: cannot read namespace \"team-a\": namespaces \"team-a\" not found"]);
+    assert_eq!(
+        d.warnings,
+        vec![
+            "eci-profile: pod left unchanged: cannot read namespace \"team-a\": namespaces \"team-a\" not found"
+        ]
+    );
 
     let fail = profile(json!({"onNamespaceLookupError": "Fail"}));
     let d = evaluate_pod(&fail, input, "team-a", failing);
-    assert_eq!(d.verdict, Verdict::Reject("eci-profile: cannot read namespace \"team-a\": namespaces \"team-a\" not found".into()));
+    assert_eq!(
+        d.verdict,
+        Verdict::Reject(
+            "eci-profile: cannot read namespace \"team-a\": namespaces \"team-a\" not found".into()
+        )
+    );
     assert!(d.warnings.is_empty());
 }
 
 #[test]
 fn a_request_without_namespace_is_a_lookup_failure() {
-    let d = evaluate_pod(&Profile::default(), pod(json!({})), "", |_| panic!("not called"));
-    assert_eq!(d.warnings, vec!["eci-profile: pod left unchanged: cannot read namespace \"\": the request names no namespace"]);
+    let d = evaluate_pod(&Profile::default(), pod(json!({})), "", |_| {
+        panic!("not called")
+    });
+    assert_eq!(
+        d.warnings,
+        vec![
+            "eci-profile: pod left unchanged: cannot read namespace \"\": the request names no namespace"
+        ]
+    );
 }
 
 #[test]
@@ -278,16 +401,25 @@ fn effect_labels_that_trigger_more_selectors_are_followed_to_a_fixpoint() {
     ]}));
     let d = run(&p, pod(json!({"go": "eci"})), &[]);
     let out = mutated(&d).clone();
-    assert_eq!(out["metadata"]["labels"], json!({"go": "eci", "stage": "2", "stage3": "yes"}));
+    assert_eq!(
+        out["metadata"]["labels"],
+        json!({"go": "eci", "stage": "2", "stage3": "yes"})
+    );
     assert_eq!(d.report.matched, vec![0, 1]);
     let again = run(&p, out, &[]);
-    assert_eq!(again.verdict, Verdict::Accept, "a second evaluation changes nothing");
+    assert_eq!(
+        again.verdict,
+        Verdict::Accept,
+        "a second evaluation changes nothing"
+    );
 }
 
 #[test]
 fn a_second_evaluation_changes_nothing() {
-    let p = profile(json!({"selectors": [{"name": "gpu", "namespaceSelector": {"matchLabels": {"gpu": "true"}},
-        "effect": {"annotations": {"k8s.aliyun.com/eci-use-specs": "ecs.gn6v-c8g1.2xlarge"}, "labels": {"gpu": "test"}}}]}));
+    let p = profile(
+        json!({"selectors": [{"name": "gpu", "namespaceSelector": {"matchLabels": {"gpu": "true"}},
+        "effect": {"annotations": {"k8s.aliyun.com/eci-use-specs": "ecs.gn6v-c8g1.2xlarge"}, "labels": {"gpu": "test"}}}]}),
+    );
     let first = run(&p, pod(json!({})), &[("gpu", "true")]);
     let second = run(&p, mutated(&first).clone(), &[("gpu", "true")]);
     assert_eq!(second.verdict, Verdict::Accept);
@@ -300,18 +432,32 @@ fn unknown_fields_survive_untouched() {
     input["metadata"]["x-unknown"] = json!("kept");
     let d = run(&Profile::default(), input.clone(), &[]);
     let out = mutated(&d);
-    assert_eq!(out["spec"]["someFutureField"], input["spec"]["someFutureField"]);
+    assert_eq!(
+        out["spec"]["someFutureField"],
+        input["spec"]["someFutureField"]
+    );
     assert_eq!(out["metadata"]["x-unknown"], json!("kept"));
 }
 
 #[test]
 fn malformed_pods_are_rejected_with_the_path() {
     for (input, message) in [
-        (json!("a string"), "eci-profile: cannot read the pod: the object is not a mapping: \"a string\""),
-        (json!({"metadata": {"labels": {"app": 5}}}), "eci-profile: cannot read the pod: metadata.labels[\"app\"]: expected a string, found 5 (quote it: \"5\")"),
-        (json!({"metadata": {"labels": {"alibabacloud.com/eci": "true"}}, "spec": {"tolerations": {"key": "x"}}}),
-         "eci-profile: cannot read the pod: spec.tolerations: expected a list, found {\"key\":\"x\"}"),
-        (json!({"metadata": []}), "eci-profile: cannot read the pod: metadata: expected a mapping, found []"),
+        (
+            json!("a string"),
+            "eci-profile: cannot read the pod: the object is not a mapping: \"a string\"",
+        ),
+        (
+            json!({"metadata": {"labels": {"app": 5}}}),
+            "eci-profile: cannot read the pod: metadata.labels[\"app\"]: expected a string, found 5",
+        ),
+        (
+            json!({"metadata": {"labels": {"alibabacloud.com/eci": "true"}}, "spec": {"tolerations": {"key": "x"}}}),
+            "eci-profile: cannot read the pod: spec.tolerations: expected a list, found {\"key\":\"x\"}",
+        ),
+        (
+            json!({"metadata": []}),
+            "eci-profile: cannot read the pod: metadata: expected a mapping, found []",
+        ),
     ] {
         let d = run(&Profile::default(), input, &[]);
         assert_eq!(d.verdict, Verdict::Reject(message.into()));
@@ -323,11 +469,18 @@ fn labels_null_or_missing_metadata_is_a_pod_without_labels() {
     let scheduled = json!({"nodeSelector": {"type": "virtual-kubelet"},
         "tolerations": [{"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoSchedule"}]});
     for (input, want) in [
-        (json!({"metadata": {"labels": null}, "spec": {}}), json!({"metadata": {"labels": null}, "spec": scheduled})),
+        (
+            json!({"metadata": {"labels": null}, "spec": {}}),
+            json!({"metadata": {"labels": null}, "spec": scheduled}),
+        ),
         (json!({"spec": {}}), json!({"spec": scheduled})),
         (json!({}), json!({"spec": scheduled})),
     ] {
-        let d = run(&Profile::default(), input, &[("alibabacloud.com/eci", "true")]);
+        let d = run(
+            &Profile::default(),
+            input,
+            &[("alibabacloud.com/eci", "true")],
+        );
         assert_eq!(*mutated(&d), want);
     }
 }
@@ -342,18 +495,38 @@ fn only_pod_create_is_in_scope() {
         ("apps", "Deployment", "CREATE", "", false),
         ("example.com", "Pod", "CREATE", "", false),
     ] {
-        assert_eq!(applies_to(group, kind, op, sub), expected, "{group}/{kind} {op} {sub}");
+        assert_eq!(
+            applies_to(group, kind, op, sub),
+            expected,
+            "{group}/{kind} {op} {sub}"
+        );
     }
 }
 
 #[test]
 fn report_attributes_each_addition() {
-    let p = profile(json!({"selectors": [{"name": "imc", "objectSelector": {"matchLabels": {"imc": "auto"}},
-        "effect": {"annotations": {"k8s.aliyun.com/eci-auto-imc": "true"}}}]}));
+    let p = profile(
+        json!({"selectors": [{"name": "imc", "objectSelector": {"matchLabels": {"imc": "auto"}},
+        "effect": {"annotations": {"k8s.aliyun.com/eci-auto-imc": "true"}}}]}),
+    );
     let d = run(&p, pod(json!({"imc": "auto"})), &[]);
-    assert_eq!(d.report.additions, vec![
-        (Source::VirtualNode, Addition::NodeSelector("type".into(), "virtual-kubelet".into())),
-        (Source::VirtualNode, Addition::Toleration(json!({"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoSchedule"}))),
-        (Source::Selector(0), Addition::Annotation("k8s.aliyun.com/eci-auto-imc".into(), "true".into())),
-    ]);
+    assert_eq!(
+        d.report.additions,
+        vec![
+            (
+                Source::VirtualNode,
+                Addition::NodeSelector("type".into(), "virtual-kubelet".into())
+            ),
+            (
+                Source::VirtualNode,
+                Addition::Toleration(
+                    json!({"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoSchedule"})
+                )
+            ),
+            (
+                Source::Selector(0),
+                Addition::Annotation("k8s.aliyun.com/eci-auto-imc".into(), "true".into())
+            ),
+        ]
+    );
 }

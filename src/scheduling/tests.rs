@@ -10,21 +10,61 @@ fn tol(v: Value) -> Toleration {
 
 #[test]
 fn existing_toleration_covers_ours_only_when_it_tolerates_every_taint_ours_does() {
-    let ours = tol(json!({"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoSchedule"}));
+    let ours = tol(
+        json!({"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoSchedule"}),
+    );
     for (existing, covers, msg) in [
-        (json!({"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoSchedule"}), true, "identical"),
-        (json!({"key": "virtual-kubelet.io/provider", "operator": "Exists"}), true, "any effect"),
+        (
+            json!({"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoSchedule"}),
+            true,
+            "identical",
+        ),
+        (
+            json!({"key": "virtual-kubelet.io/provider", "operator": "Exists"}),
+            true,
+            "any effect",
+        ),
         (json!({"operator": "Exists"}), true, "tolerates everything"),
-        (json!({"key": "virtual-kubelet.io/provider", "operator": "Equal", "value": "alibabacloud", "effect": "NoSchedule"}), false, "one value only"),
-        (json!({"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoExecute"}), false, "other effect"),
-        (json!({"key": "other", "operator": "Exists"}), false, "other key"),
-        (json!({"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoSchedule", "tolerationSeconds": 30}), false, "time-limited"),
+        (
+            json!({"key": "virtual-kubelet.io/provider", "operator": "Equal", "value": "alibabacloud", "effect": "NoSchedule"}),
+            false,
+            "one value only",
+        ),
+        (
+            json!({"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoExecute"}),
+            false,
+            "other effect",
+        ),
+        (
+            json!({"key": "other", "operator": "Exists"}),
+            false,
+            "other key",
+        ),
+        (
+            json!({"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoSchedule", "tolerationSeconds": 30}),
+            false,
+            "time-limited",
+        ),
     ] {
-        assert_eq!(tol(existing.clone()).covers(&ours), covers, "{msg}: {existing}");
+        assert_eq!(
+            tol(existing.clone()).covers(&ours),
+            covers,
+            "{msg}: {existing}"
+        );
     }
-    let vnode = tol(json!({"key": "k8s.aliyun.com/vnode", "operator": "Equal", "value": "true", "effect": "NoSchedule"}));
-    assert!(tol(json!({"key": "k8s.aliyun.com/vnode", "value": "true", "effect": "NoSchedule"})).covers(&vnode), "operator defaults to Equal");
-    assert!(!tol(json!({"key": "k8s.aliyun.com/vnode", "value": "false", "effect": "NoSchedule"})).covers(&vnode), "other value");
+    let vnode = tol(
+        json!({"key": "k8s.aliyun.com/vnode", "operator": "Equal", "value": "true", "effect": "NoSchedule"}),
+    );
+    assert!(
+        tol(json!({"key": "k8s.aliyun.com/vnode", "value": "true", "effect": "NoSchedule"}))
+            .covers(&vnode),
+        "operator defaults to Equal"
+    );
+    assert!(
+        !tol(json!({"key": "k8s.aliyun.com/vnode", "value": "false", "effect": "NoSchedule"}))
+            .covers(&vnode),
+        "other value"
+    );
 }
 
 #[test]
@@ -32,8 +72,11 @@ fn schedule_adds_only_what_is_missing() {
     let vn = VirtualNode::default();
     let mut pod = json!({"spec": {"nodeSelector": {"zone": "a"}, "tolerations": null}});
     let added = schedule(pod.as_object_mut().unwrap(), &vn).unwrap();
-    assert_eq!(pod, json!({"spec": {"nodeSelector": {"zone": "a", "type": "virtual-kubelet"},
-        "tolerations": [{"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoSchedule"}]}}));
+    assert_eq!(
+        pod,
+        json!({"spec": {"nodeSelector": {"zone": "a", "type": "virtual-kubelet"},
+        "tolerations": [{"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoSchedule"}]}})
+    );
     assert_eq!(added.len(), 2);
     let again = schedule(pod.as_object_mut().unwrap(), &vn).unwrap();
     assert!(again.is_empty(), "nothing twice");
@@ -48,11 +91,17 @@ fn affinity_terms_are_checked_against_the_virtual_node_labels() {
     };
     assert_eq!(
         reasons(json!([{"matchExpressions": [{"key": "type", "operator": "DoesNotExist"}]}, {}])),
-        vec!["its required node affinity excludes nodes labelled type=virtual-kubelet (term 1: type DoesNotExist []; term 2: empty term matches no node)"]
+        vec![
+            "its required node affinity excludes nodes labelled type=virtual-kubelet (term 0: type DoesNotExist []; term 1: empty term matches no node)"
+        ]
     );
     assert_eq!(
-        reasons(json!([{"matchExpressions": [{"key": "type", "operator": "In", "values": ["ecs", "gpu"]}]}])),
-        vec!["its required node affinity excludes nodes labelled type=virtual-kubelet (term 1: type In [ecs gpu])"]
+        reasons(
+            json!([{"matchExpressions": [{"key": "type", "operator": "In", "values": ["ecs", "gpu"]}]}])
+        ),
+        vec![
+            "its required node affinity excludes nodes labelled type=virtual-kubelet (term 0: type In [ecs gpu])"
+        ]
     );
     assert!(reasons(json!([{"matchExpressions": [{"key": "type", "operator": "In", "values": ["virtual-kubelet"]}]}])).is_empty());
     assert!(reasons(json!([])).is_empty(), "no terms: nothing to decide");
@@ -60,11 +109,16 @@ fn affinity_terms_are_checked_against_the_virtual_node_labels() {
 
 #[test]
 fn gt_lt_compare_integers() {
-    let vn = VirtualNode { node_selector: vec![("gen".into(), "5".into())], tolerations: vec![] };
+    let vn = VirtualNode {
+        node_selector: vec![("gen".into(), "5".into())],
+        tolerations: vec![],
+    };
     let check = |op: &str, v: &str| {
         let pod = json!({"spec": {"affinity": {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
             {"matchExpressions": [{"key": "gen", "operator": op, "values": [v]}]}]}}}}});
-        never_send_reasons(pod.as_object().unwrap(), &vn).unwrap().is_empty()
+        never_send_reasons(pod.as_object().unwrap(), &vn)
+            .unwrap()
+            .is_empty()
     };
     assert!(check("Gt", "4"));
     assert!(!check("Gt", "5"));

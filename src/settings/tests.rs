@@ -22,13 +22,35 @@ fn absent_settings_give_the_eci_profile_defaults() {
         let p = Profile::from_settings(&settings).unwrap();
         assert_eq!(p, Profile::default());
         let names: Vec<&str> = p.selectors.iter().map(|s| s.name.as_str()).collect();
-        assert_eq!(names, ["default-pod-selector", "default-namespace-selector"]);
-        assert_eq!(p.selectors[0].object_selector.as_ref().unwrap().to_string(), "alibabacloud.com/eci=true");
-        assert_eq!(p.selectors[1].namespace_selector.as_ref().unwrap().to_string(), "alibabacloud.com/eci=true");
-        assert_eq!(p.virtual_node.node_selector, vec![("type".to_string(), "virtual-kubelet".to_string())]);
         assert_eq!(
-            p.virtual_node.tolerations.iter().map(Toleration::to_json).collect::<Vec<_>>(),
-            vec![json!({"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoSchedule"})]
+            names,
+            ["default-pod-selector", "default-namespace-selector"]
+        );
+        assert_eq!(
+            p.selectors[0].object_selector.as_ref().unwrap().to_string(),
+            "alibabacloud.com/eci=true"
+        );
+        assert_eq!(
+            p.selectors[1]
+                .namespace_selector
+                .as_ref()
+                .unwrap()
+                .to_string(),
+            "alibabacloud.com/eci=true"
+        );
+        assert_eq!(
+            p.virtual_node.node_selector,
+            vec![("type".to_string(), "virtual-kubelet".to_string())]
+        );
+        assert_eq!(
+            p.virtual_node
+                .tolerations
+                .iter()
+                .map(Toleration::to_json)
+                .collect::<Vec<_>>(),
+            vec![
+                json!({"key": "virtual-kubelet.io/provider", "operator": "Exists", "effect": "NoSchedule"})
+            ]
         );
         assert_eq!(p.on_namespace_lookup_error, OnLookupError::Ignore);
     }
@@ -70,52 +92,126 @@ fn selectors_as_the_configmap_json_string() {
     }
    ]"#;
     let from_string = Profile::from_settings(&json!({"selectors": text})).unwrap();
-    let from_list = Profile::from_settings(&json!({"selectors": serde_json::from_str::<Value>(text).unwrap()})).unwrap();
+    let from_list =
+        Profile::from_settings(&json!({"selectors": serde_json::from_str::<Value>(text).unwrap()}))
+            .unwrap();
     assert_eq!(from_string, from_list);
     let demo = &from_string.selectors[0];
     assert_eq!(demo.name, "demo");
     assert!(demo.is_scheduling());
-    assert_eq!(demo.effect.annotations, vec![("k8s.aliyun.com/eci-image-cache".to_string(), "true".to_string())]);
-    assert_eq!(demo.effect.labels, vec![("created-by-eci".to_string(), "true".to_string())]);
+    assert_eq!(
+        demo.effect.annotations,
+        vec![(
+            "k8s.aliyun.com/eci-image-cache".to_string(),
+            "true".to_string()
+        )]
+    );
+    assert_eq!(
+        demo.effect.labels,
+        vec![("created-by-eci".to_string(), "true".to_string())]
+    );
     assert!(from_string.reads_namespace());
 }
 
 #[test]
 fn unparseable_json_string_is_rejected() {
     let e = one_error(json!({"selectors": "[{\"name\": \"x\",]"}));
-    assert!(e.starts_with("selectors: the JSON string does not parse: "), "{e}");
+    assert!(
+        e.starts_with("selectors: the JSON string does not parse: "),
+        "{e}"
+    );
     let e = one_error(json!({"selectors": "[{\"name\":\"demo\", # required\n}]"}));
-    assert!(e.ends_with("(JSON has no comments: remove the `# …` notes copied from the eci-profile docs)"), "{e}");
+    assert!(
+        e.ends_with(
+            "(JSON has no comments: remove the `# …` notes copied from the eci-profile docs)"
+        ),
+        "{e}"
+    );
     let e = one_error(json!({"selectors": "[] trailing"}));
-    assert!(e.starts_with("selectors: the JSON string does not parse: trailing characters"), "{e}");
+    assert!(
+        e.starts_with("selectors: the JSON string does not parse: trailing characters"),
+        "{e}"
+    );
 }
 
 #[test]
 fn selector_errors_name_selector_field_and_value() {
     for (selectors, error, msg) in [
-        (json!([{"objectSelector": {"matchLabels": {"a": "b"}}}]), "selectors[0]: name is required", "missing name"),
-        (json!([{"name": "", "objectSelector": {}}]), "selectors[0]: name is required", "empty name"),
-        (json!([{"name": "x"}]), "selectors[0] \"x\": has neither namespaceSelector, objectSelector nor effect", "neither"),
-        (json!([{"name": "x", "effect": {}}]), "selectors[0] \"x\": has neither namespaceSelector, objectSelector nor effect", "empty effect"),
-        (json!([{"name": "x", "objectSelector": {"matchExpressions": [{"key": "a", "operator": "Equals", "values": ["b"]}]}}]),
-         "selectors[0] \"x\": objectSelector.matchExpressions[0]: operator \"Equals\" is not one of In, NotIn, Exists, DoesNotExist", "bad operator"),
-        (json!([{"name": "x", "namespaceSelector": {"matchExpressions": [{"key": "a", "operator": "In"}]}}]),
-         "selectors[0] \"x\": namespaceSelector.matchExpressions[0]: operator In needs at least one value", "In without values"),
-        (json!([{"name": "x", "objectSelector": {"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["v"]}]}}]),
-         "selectors[0] \"x\": objectSelector.matchExpressions[0]: operator Exists takes no values, found [\"v\"]", "Exists with values"),
-        (json!([{"name": "gpu", "objectSelector": {}, "effect": {"labels": {"team": "has space"}}}]),
-         "selectors[0] \"gpu\": effect.labels[\"team\"]: value \"has space\" is not a valid label value: must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character", "bad label value"),
-        (json!([{"name": "gpu", "objectSelector": {}, "effect": {"annotations": {"Bad/Key": "v"}}}]),
-         "selectors[0] \"gpu\": effect.annotations[\"Bad/Key\"]: key \"Bad/Key\" is not a valid annotation key: prefix part must be a lowercase DNS subdomain (e.g. example.com)", "bad annotation key"),
-        (json!([{"name": "gpu", "objectSelector": {}, "effect": {"labels": {"gpu": true}}}]),
-         "selectors[0] \"gpu\": effect.labels[\"gpu\"]: expected a string, found true (quote it: \"true\")", "unquoted boolean"),
-        (json!([{"name": "x", "objectSelector": {}, "effects": {}}]),
-         "selectors[0] \"x\": unknown field \"effects\" (known fields: name, namespaceSelector, objectSelector, effect)", "unknown selector field"),
-        (json!([{"name": "x", "objectSelector": {}, "effect": {"annotation": {}}}]),
-         "selectors[0] \"x\": effect: unknown field \"annotation\" (known fields: annotations, labels)", "unknown effect field"),
-        (json!([{"name": 5, "objectSelector": {}}]), "selectors[0].name: expected a string, found 5", "name not a string"),
-        (json!(["x"]), "selectors[0]: expected a mapping, found \"x\"", "selector not a mapping"),
-        (json!({"name": "x"}), "selectors: expected a list, found {\"name\":\"x\"}", "selectors not a list"),
+        (
+            json!([{"objectSelector": {"matchLabels": {"a": "b"}}}]),
+            "selectors[0]: name is required",
+            "missing name",
+        ),
+        (
+            json!([{"name": "", "objectSelector": {}}]),
+            "selectors[0]: name is required",
+            "empty name",
+        ),
+        (
+            json!([{"name": "x"}]),
+            "selectors[0] \"x\": has neither namespaceSelector, objectSelector nor effect",
+            "neither",
+        ),
+        (
+            json!([{"name": "x", "effect": {}}]),
+            "selectors[0] \"x\": has neither namespaceSelector, objectSelector nor effect",
+            "empty effect",
+        ),
+        (
+            json!([{"name": "x", "objectSelector": {"matchExpressions": [{"key": "a", "operator": "Equals", "values": ["b"]}]}}]),
+            "selectors[0] \"x\": objectSelector.matchExpressions[0]: operator \"Equals\" is not one of In, NotIn, Exists, DoesNotExist",
+            "bad operator",
+        ),
+        (
+            json!([{"name": "x", "namespaceSelector": {"matchExpressions": [{"key": "a", "operator": "In"}]}}]),
+            "selectors[0] \"x\": namespaceSelector.matchExpressions[0]: operator In needs at least one value",
+            "In without values",
+        ),
+        (
+            json!([{"name": "x", "objectSelector": {"matchExpressions": [{"key": "a", "operator": "Exists", "values": ["v"]}]}}]),
+            "selectors[0] \"x\": objectSelector.matchExpressions[0]: operator Exists takes no values, found [\"v\"]",
+            "Exists with values",
+        ),
+        (
+            json!([{"name": "gpu", "objectSelector": {}, "effect": {"labels": {"team": "has space"}}}]),
+            "selectors[0] \"gpu\": effect.labels[\"team\"]: value \"has space\" is not a valid label value: must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+            "bad label value",
+        ),
+        (
+            json!([{"name": "gpu", "objectSelector": {}, "effect": {"annotations": {"Bad/Key": "v"}}}]),
+            "selectors[0] \"gpu\": effect.annotations[\"Bad/Key\"]: key \"Bad/Key\" is not a valid annotation key: prefix part must be a lowercase DNS subdomain (e.g. example.com)",
+            "bad annotation key",
+        ),
+        (
+            json!([{"name": "gpu", "objectSelector": {}, "effect": {"labels": {"gpu": true}}}]),
+            "selectors[0] \"gpu\": effect.labels[\"gpu\"]: expected a string, found true (quote it: \"true\")",
+            "unquoted boolean",
+        ),
+        (
+            json!([{"name": "x", "objectSelector": {}, "effects": {}}]),
+            "selectors[0] \"x\": unknown field \"effects\" (known fields: name, namespaceSelector, objectSelector, effect)",
+            "unknown selector field",
+        ),
+        (
+            json!([{"name": "x", "objectSelector": {}, "effect": {"annotation": {}}}]),
+            "selectors[0] \"x\": effect: unknown field \"annotation\" (known fields: annotations, labels)",
+            "unknown effect field",
+        ),
+        (
+            json!([{"name": 5, "objectSelector": {}}]),
+            "selectors[0].name: expected a string, found 5",
+            "name not a string",
+        ),
+        (
+            json!(["x"]),
+            "selectors[0]: expected a mapping, found \"x\"",
+            "selector not a mapping",
+        ),
+        (
+            json!({"name": "x"}),
+            "selectors: expected a list, found {\"name\":\"x\"}",
+            "selectors not a list",
+        ),
     ] {
         assert_eq!(one_error(json!({"selectors": selectors})), error, "{msg}");
     }
@@ -128,14 +224,26 @@ fn duplicate_names_are_rejected_ignoring_case() {
         {"name": "cpu", "objectSelector": {}},
         {"name": "GPU", "objectSelector": {}}
     ]}));
-    assert_eq!(e, "selectors[2] \"GPU\": duplicate name, already used by selectors[0] (names are compared ignoring case)");
+    assert_eq!(
+        e,
+        "selectors[2] \"GPU\": duplicate name, already used by selectors[0] (names are compared ignoring case)"
+    );
+    let e = one_error(
+        json!({"selectors": [{"name": "gpu", "objectSelector": {}}, {"name": "gpu", "objectSelector": {}}]}),
+    );
+    assert_eq!(
+        e,
+        "selectors[1] \"gpu\": duplicate name, already used by selectors[0]"
+    );
 }
 
 #[test]
 fn all_errors_are_reported_together() {
-    let e = Profile::from_settings(&json!({"selectors": [{"name": "a"}, {"objectSelector": {}}], "bogus": 1}))
-        .unwrap_err()
-        .to_string();
+    let e = Profile::from_settings(
+        &json!({"selectors": [{"name": "a"}, {"objectSelector": {}}], "bogus": 1}),
+    )
+    .unwrap_err()
+    .to_string();
     assert_eq!(
         e,
         "settings: unknown field \"bogus\" (known fields: selectors, virtualNode, onNamespaceLookupError); selectors[0] \"a\": has neither namespaceSelector, objectSelector nor effect; selectors[1]: name is required"
@@ -163,10 +271,16 @@ fn eci_annotation_values_are_checked() {
     let e = one_error(json!({"selectors": [{"name": "spot", "objectSelector": {},
         "effect": {"annotations": {"k8s.aliyun.com/eci-spot-strategy": "Spot"}}}]}));
     assert!(e.starts_with("selectors[0] \"spot\": effect.annotations[\"k8s.aliyun.com/eci-spot-strategy\"]: value \"Spot\" is not one of "), "{e}");
-    assert!(e.contains("SpotAsPriceGo") && e.contains("SpotWithPriceLimit"), "{e}");
+    assert!(
+        e.contains("SpotAsPriceGo") && e.contains("SpotWithPriceLimit"),
+        "{e}"
+    );
     let e = one_error(json!({"selectors": [{"name": "x", "objectSelector": {},
         "effect": {"annotations": {"k8s.aliyun.com/eci-use-spec": "ecs.c6.xlarge"}}}]}));
-    assert_eq!(e, "selectors[0] \"x\": effect.annotations[\"k8s.aliyun.com/eci-use-spec\"]: unknown ECI annotation; did you mean \"k8s.aliyun.com/eci-use-specs\"?");
+    assert_eq!(
+        e,
+        "selectors[0] \"x\": effect.annotations[\"k8s.aliyun.com/eci-use-spec\"]: unknown ECI annotation; did you mean \"k8s.aliyun.com/eci-use-specs\"?"
+    );
 }
 
 #[test]
@@ -176,23 +290,67 @@ fn virtual_node_is_configurable_and_checked() {
         "nodeSelector": {"k8s.aliyun.com/vnode": "true"},
         "tolerations": [{"key": "k8s.aliyun.com/vnode", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]}}))
     .unwrap();
-    assert_eq!(p.virtual_node.node_selector, vec![("k8s.aliyun.com/vnode".to_string(), "true".to_string())]);
-    assert_eq!(p.virtual_node.tolerations[0].to_json(),
-        json!({"key": "k8s.aliyun.com/vnode", "operator": "Equal", "value": "true", "effect": "NoSchedule"}));
+    assert_eq!(
+        p.virtual_node.node_selector,
+        vec![("k8s.aliyun.com/vnode".to_string(), "true".to_string())]
+    );
+    assert_eq!(
+        p.virtual_node.tolerations[0].to_json(),
+        json!({"key": "k8s.aliyun.com/vnode", "operator": "Equal", "value": "true", "effect": "NoSchedule"})
+    );
     // An absent part keeps its default.
-    let p = Profile::from_settings(&json!({"virtualNode": {"nodeSelector": {"type": "virtual-kubelet"}}})).unwrap();
+    let p = Profile::from_settings(
+        &json!({"virtualNode": {"nodeSelector": {"type": "virtual-kubelet"}}}),
+    )
+    .unwrap();
     assert_eq!(p.virtual_node, VirtualNode::default());
 
     for (vn, error, msg) in [
-        (json!({"nodeSelector": {}}), "virtualNode.nodeSelector: must have at least one label (the labels of the virtual nodes)", "empty nodeSelector"),
-        (json!({"nodeSelector": {"type": 1}}), "virtualNode.nodeSelector[\"type\"]: expected a string, found 1 (quote it: \"1\")", "number"),
-        (json!({"tolerations": [{"key": "a", "operator": "Exists", "value": "b"}]}), "virtualNode.tolerations[0]: value must be empty when operator is Exists, found \"b\"", "Exists with value"),
-        (json!({"tolerations": [{"key": "a", "operator": "Maybe"}]}), "virtualNode.tolerations[0].operator: \"Maybe\" is not one of Equal, Exists", "bad operator"),
-        (json!({"tolerations": [{"key": "a", "effect": "NoRun"}]}), "virtualNode.tolerations[0]: effect \"NoRun\" is not one of NoSchedule, PreferNoSchedule, NoExecute", "bad effect"),
-        (json!({"tolerations": [{"operator": "Equal", "value": "x"}]}), "virtualNode.tolerations[0]: operator must be Exists when key is empty", "empty key"),
-        (json!({"tolerations": [{"key": "a", "operator": "Exists", "effect": "NoSchedule", "tolerationSeconds": 5}]}), "virtualNode.tolerations[0]: tolerationSeconds is only allowed with effect NoExecute", "seconds"),
-        (json!({"tolerations": [{"key": "a", "operator": "Exists", "tolerance": 1}]}), "virtualNode.tolerations[0]: unknown field \"tolerance\" (known fields: key, operator, value, effect, tolerationSeconds)", "unknown field"),
-        (json!({"nodeselector": {}}), "virtualNode: unknown field \"nodeselector\" (known fields: nodeSelector, tolerations)", "field case"),
+        (
+            json!({"nodeSelector": {}}),
+            "virtualNode.nodeSelector: must have at least one label (the labels of the virtual nodes)",
+            "empty nodeSelector",
+        ),
+        (
+            json!({"nodeSelector": {"type": 1}}),
+            "virtualNode.nodeSelector[\"type\"]: expected a string, found 1 (quote it: \"1\")",
+            "number",
+        ),
+        (
+            json!({"tolerations": [{"key": "a", "operator": "Exists", "value": "b"}]}),
+            "virtualNode.tolerations[0]: value must be empty when operator is Exists, found \"b\"",
+            "Exists with value",
+        ),
+        (
+            json!({"tolerations": [{"key": "a", "operator": "Maybe"}]}),
+            "virtualNode.tolerations[0].operator: \"Maybe\" is not one of Equal, Exists",
+            "bad operator",
+        ),
+        (
+            json!({"tolerations": [{"key": "a", "effect": "NoRun"}]}),
+            "virtualNode.tolerations[0]: effect \"NoRun\" is not one of NoSchedule, PreferNoSchedule, NoExecute",
+            "bad effect",
+        ),
+        (
+            json!({"tolerations": [{"operator": "Equal", "value": "x"}]}),
+            "virtualNode.tolerations[0]: operator must be Exists when key is empty",
+            "empty key",
+        ),
+        (
+            json!({"tolerations": [{"key": "a", "operator": "Exists", "effect": "NoSchedule", "tolerationSeconds": 5}]}),
+            "virtualNode.tolerations[0]: tolerationSeconds is only allowed with effect NoExecute",
+            "seconds",
+        ),
+        (
+            json!({"tolerations": [{"key": "a", "operator": "Exists", "tolerance": 1}]}),
+            "virtualNode.tolerations[0]: unknown field \"tolerance\" (known fields: key, operator, value, effect, tolerationSeconds)",
+            "unknown field",
+        ),
+        (
+            json!({"nodeselector": {}}),
+            "virtualNode: unknown field \"nodeselector\" (known fields: nodeSelector, tolerations)",
+            "field case",
+        ),
     ] {
         assert_eq!(one_error(json!({"virtualNode": vn})), error, "{msg}");
     }
@@ -200,7 +358,12 @@ fn virtual_node_is_configurable_and_checked() {
 
 #[test]
 fn on_namespace_lookup_error_values() {
-    assert_eq!(Profile::from_settings(&json!({"onNamespaceLookupError": "Fail"})).unwrap().on_namespace_lookup_error, OnLookupError::Fail);
+    assert_eq!(
+        Profile::from_settings(&json!({"onNamespaceLookupError": "Fail"}))
+            .unwrap()
+            .on_namespace_lookup_error,
+        OnLookupError::Fail
+    );
     assert_eq!(
         one_error(json!({"onNamespaceLookupError": "ignore"})),
         "onNamespaceLookupError: \"ignore\" is not one of Ignore, Fail"
@@ -209,5 +372,8 @@ fn on_namespace_lookup_error_values() {
 
 #[test]
 fn settings_that_are_not_a_mapping() {
-    assert_eq!(one_error(json!([1])), "settings: expected a mapping, found [1]");
+    assert_eq!(
+        one_error(json!([1])),
+        "settings: expected a mapping, found [1]"
+    );
 }

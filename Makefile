@@ -1,0 +1,66 @@
+# Conventional Kubewarden policy targets, plus `demo` (the README's first command).
+SHELL := /bin/bash
+CARGO ?= cargo
+TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
+# Same directory as the harness's own build (harness/src/policy_wasm.rs), so one build serves both.
+WASM_TARGET_DIR := $(TARGET_DIR)/policy-wasm
+RAW_WASM := $(WASM_TARGET_DIR)/wasm32-wasip1/release/eci_profile.wasm
+SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
+KWCTL ?= $(shell command -v kwctl)
+DEMO_REQUEST ?= test_data/requests/deployment-pod-eci-label.json
+
+.PHONY: all wasm-target demo test unit-tests e2e-tests fmt fmt-check lint bench artifacthub check-artifacthub clean
+
+all: policy.wasm
+
+wasm-target:
+	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
+
+# The release module, size-optimised with wasm-opt (Debian: binaryen) when it is available.
+policy.wasm: $(SOURCES) | wasm-target
+	$(CARGO) build --release --target wasm32-wasip1 -p eci-profile --target-dir $(WASM_TARGET_DIR)
+	@if command -v wasm-opt >/dev/null; then \
+	  wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext \
+	    --enable-mutable-globals --enable-nontrapping-float-to-int $(RAW_WASM) -o $@; \
+	else \
+	  echo "wasm-opt not found (apt-get install binaryen): shipping the unoptimised module"; \
+	  cp $(RAW_WASM) $@; \
+	fi
+	@echo "policy.wasm: $$(stat -c %s $@) bytes"
+
+annotated-policy.wasm: policy.wasm metadata.yml README.md
+	@test -n "$(KWCTL)" || { echo "kwctl is not on PATH: it is needed to annotate the policy"; exit 1; }
+	$(KWCTL) annotate -m metadata.yml -u README.md -o $@ policy.wasm
+
+# The README's first command: run the policy, as policy-server would, on a pod
+# a Deployment creates with the label alibabacloud.com/eci=true, with built-in defaults.
+demo: policy.wasm
+	$(CARGO) run -q -p eci-profile-harness -- run --policy policy.wasm --request $(DEMO_REQUEST)
+
+# The README's second command: the whole test suite (unit, property, replay of
+# test_data/ against the optimised policy.wasm; e2e.bats when kwctl is on PATH).
+test: policy.wasm
+	ECI_PROFILE_WASM=$(CURDIR)/policy.wasm $(CARGO) test --workspace
+	@if [ -n "$(KWCTL)" ]; then $(MAKE) e2e-tests; \
+	else echo "e2e.bats skipped: kwctl is not on PATH (the harness replayed the same cases)"; fi
+
+e2e-tests: annotated-policy.wasm
+	bats e2e.bats
+
+fmt:
+	$(CARGO) fmt --all
+
+fmt-check:
+	$(CARGO) fmt --all -- --check
+
+lint: wasm-target
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) clippy -p eci-profile --target wasm32-wasip1 --all-targets -- -D warnings
+
+bench: policy.wasm
+	$(CARGO) run -q -p eci-profile-harness -- bench --policy policy.wasm
+
+clean:
+	$(CARGO) clean
+	rm -f policy.wasm annotated-policy.wasm
