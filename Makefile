@@ -8,6 +8,7 @@ RAW_WASM := $(WASM_TARGET_DIR)/wasm32-wasip1/release/eci_profile.wasm
 SOURCES := $(shell find src -name '*.rs') Cargo.toml Cargo.lock
 KWCTL ?= $(shell command -v kwctl)
 DEMO_REQUEST ?= test_data/requests/deployment-pod-eci-label.json
+DEMO_NAMESPACE ?= test_data/namespaces/default.yml
 
 .PHONY: all wasm-target demo test unit-tests e2e-tests fmt fmt-check lint bench artifacthub check-artifacthub clean
 
@@ -35,7 +36,7 @@ annotated-policy.wasm: policy.wasm metadata.yml README.md
 # The README's first command: run the policy, as policy-server would, on a pod
 # a Deployment creates with the label alibabacloud.com/eci=true, with built-in defaults.
 demo: policy.wasm
-	$(CARGO) run -q -p eci-profile-harness -- run --policy policy.wasm --request $(DEMO_REQUEST)
+	$(CARGO) run -q -p eci-profile-harness -- run --policy policy.wasm --request $(DEMO_REQUEST) --namespace $(DEMO_NAMESPACE)
 
 # The README's second command: the whole test suite (unit, property, replay of
 # test_data/ against the optimised policy.wasm; e2e.bats when kwctl is on PATH).
