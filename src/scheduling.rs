@@ -26,8 +26,9 @@ const TOLERATION_FIELDS: &str = "key, operator, value, effect, tolerationSeconds
 const EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 
 impl Toleration {
-    /// Reads a toleration from a pod or from settings; only types are checked here.
-    pub fn from_json(raw: &Value, path: &str) -> Result<Toleration, String> {
+    /// Reads a toleration from a pod (`strict: false`) or from settings
+    /// (`strict: true`: unknown fields refused); only types are checked here.
+    pub fn from_json(raw: &Value, path: &str, strict: bool) -> Result<Toleration, String> {
         let map = opt_object(Some(raw), path)?
             .ok_or_else(|| format!("{path}: expected a mapping, found null"))?;
         let mut t = Toleration {
@@ -63,19 +64,18 @@ impl Toleration {
                         })?),
                     }
                 }
-                // Pods may carry fields newer than this policy; settings may not.
                 _ => {}
             }
         }
-        if path.starts_with("virtualNode") {
-            if let Some(unknown) = map
+        // Settings must not carry unknown fields; pods may carry fields newer than this policy.
+        if strict
+            && let Some(unknown) = map
                 .keys()
                 .find(|k| !TOLERATION_FIELDS.split(", ").any(|f| f == *k))
-            {
-                return Err(format!(
-                    "{path}: unknown field \"{unknown}\" (known fields: {TOLERATION_FIELDS})"
-                ));
-            }
+        {
+            return Err(format!(
+                "{path}: unknown field \"{unknown}\" (known fields: {TOLERATION_FIELDS})"
+            ));
         }
         Ok(t)
     }
@@ -375,7 +375,11 @@ pub fn schedule(pod: &mut Map<String, Value>, vn: &VirtualNode) -> Result<Vec<Ad
     };
     let mut existing = Vec::with_capacity(tolerations.len());
     for (i, t) in tolerations.iter().enumerate() {
-        existing.push(Toleration::from_json(t, &item("spec.tolerations", i))?);
+        existing.push(Toleration::from_json(
+            t,
+            &item("spec.tolerations", i),
+            false,
+        )?);
     }
     for wanted in &vn.tolerations {
         if !existing.iter().any(|t| t.covers(wanted)) {

@@ -481,7 +481,7 @@ fn compile_tolerations(value: &Value, errors: &mut Vec<String>) -> Option<Vec<To
     let before = errors.len();
     let mut out = Vec::with_capacity(items.len());
     for (i, raw) in items.iter().enumerate() {
-        match Toleration::from_json(raw, &item(PATH, i)) {
+        match Toleration::from_json(raw, &item(PATH, i), true) {
             Ok(t) => match t.check() {
                 Ok(()) => out.push(t),
                 Err(why) => errors.push(format!("{}: {why}", item(PATH, i))),

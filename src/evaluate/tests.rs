@@ -223,7 +223,8 @@ fn a_narrower_existing_toleration_does_not_hide_ours() {
 #[test]
 fn never_sent_pods_are_unchanged_with_the_reason() {
     let eci = json!({"alibabacloud.com/eci": "true"});
-    let cases: Vec<(&str, Box<dyn Fn(&mut Value)>, Vec<&str>)> = vec![
+    type Change = Box<dyn Fn(&mut Value)>;
+    let cases: Vec<(&str, Change, Vec<&str>)> = vec![
         (
             "DaemonSet-owned",
             Box::new(|p: &mut Value| {
