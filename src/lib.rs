@@ -176,9 +176,12 @@ fn read_namespace_labels(name: &str) -> Result<NamespaceLabels, String> {
     };
     let body = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
     let answer = host_call("kubewarden", "kubernetes", "get_resource", &body).map_err(|e| {
+        // Keep the host's own reason, without the transport's wrapping
+        // (wapc-guest's "Host error: ", policy-evaluator's "Callback evaluation failure: ").
         let text = e.to_string();
-        text.strip_prefix("Host error: ")
-            .unwrap_or(&text)
+        let text = text.strip_prefix("Host error: ").unwrap_or(&text);
+        text.strip_prefix("Callback evaluation failure: ")
+            .unwrap_or(text)
             .to_string()
     })?;
     namespace_labels(&answer)

@@ -136,7 +136,7 @@ fn namespace_labels(cluster: &Cluster, name: &str) -> Result<NamespaceLabels, St
                     .collect()
             })
             .unwrap_or_default()),
-        NamespaceAnswer::NotFound => Err(format!("namespaces \"{name}\" not found")),
+        NamespaceAnswer::NotFound => Err(crate::host::not_found_text(name)),
         NamespaceAnswer::Error(text) => Err(text),
         NamespaceAnswer::Malformed(_) => Err("malformed answer".into()),
     }

@@ -16,13 +16,22 @@ use serde_json::{Map, Value};
 
 use crate::files::describe_value;
 
+/// policy-evaluator's host callback reports every failed host call as
+/// `Callback evaluation failure: {error:?}`; the harness words it the same.
+pub const CALLBACK_FAILURE: &str = "Callback evaluation failure: ";
+
+/// policy-evaluator's error for an object that does not exist (`get_opt` → `None`).
+pub fn not_found_text(name: &str) -> String {
+    format!("Cannot find v1/Namespace named '{name}' inside of namespace 'None'")
+}
+
 /// What the fake cluster answers when the policy asks for one Namespace.
 #[derive(Clone, Debug, PartialEq)]
 pub enum NamespaceAnswer {
     /// The Namespace object (as the API server returns it).
     Found(Value),
     /// The error policy-server reports for a missing object:
-    /// `namespaces "NAME" not found`.
+    /// `Cannot find v1/Namespace named 'NAME' inside of namespace 'None'`.
     NotFound,
     /// A host error with this text (API server unreachable, RBAC, ...).
     Error(String),
@@ -198,8 +207,10 @@ fn get_resource(cluster: &Cluster, payload: &[u8]) -> Lookup {
                 let masks = req.field_masks.as_deref().unwrap_or_default();
                 Ok(apply_field_masks(&object, masks).to_string())
             }
-            NamespaceAnswer::NotFound => Err(format!("namespaces \"{}\" not found", req.name)),
-            NamespaceAnswer::Error(text) => Err(text),
+            NamespaceAnswer::NotFound => {
+                Err(format!("{CALLBACK_FAILURE}{}", not_found_text(&req.name)))
+            }
+            NamespaceAnswer::Error(text) => Err(format!("{CALLBACK_FAILURE}{text}")),
             NamespaceAnswer::Malformed(raw) => Ok(raw),
         },
     };
@@ -326,7 +337,7 @@ mod tests {
                 "get_resource",
                 &request("ghost")
             ),
-            Err(r#"namespaces "ghost" not found"#.to_owned())
+            Err("Callback evaluation failure: Cannot find v1/Namespace named 'ghost' inside of namespace 'None'".to_owned())
         );
         assert_eq!(
             call(

@@ -358,7 +358,7 @@ fn eci_unsupported_features_warn_but_the_pod_is_sent() {
 #[test]
 fn namespace_lookup_failure_follows_on_namespace_lookup_error() {
     let failing = |_: &str| -> Result<NamespaceLabels, String> {
-        Err("namespaces \"team-a\" not found".into())
+        Err("Cannot find v1/Namespace named 'team-a' inside of namespace 'None'".into())
     };
     let input = pod(json!({"app": "web"}));
     let d = evaluate_pod(&Profile::default(), input.clone(), "team-a", failing);
@@ -366,7 +366,7 @@ fn namespace_lookup_failure_follows_on_namespace_lookup_error() {
     assert_eq!(
         d.warnings,
         vec![
-            "eci-profile: pod left unchanged: cannot read namespace \"team-a\": namespaces \"team-a\" not found"
+            "eci-profile: pod left unchanged: cannot read namespace \"team-a\": Cannot find v1/Namespace named 'team-a' inside of namespace 'None'"
         ]
     );
 
@@ -375,7 +375,7 @@ fn namespace_lookup_failure_follows_on_namespace_lookup_error() {
     assert_eq!(
         d.verdict,
         Verdict::Reject(
-            "eci-profile: cannot read namespace \"team-a\": namespaces \"team-a\" not found".into()
+            "eci-profile: cannot read namespace \"team-a\": Cannot find v1/Namespace named 'team-a' inside of namespace 'None'".into()
         )
     );
     assert!(d.warnings.is_empty());
