@@ -2,7 +2,7 @@
 //! priority order without ever overwriting. The pod's own value wins, then
 //! the earliest selector, because a key once present is never touched.
 
-use crate::json_path::show;
+use crate::json_path::{object_entry, show};
 use crate::scheduling::Addition;
 use crate::settings::Effect;
 use serde_json::{Map, Value};
@@ -16,7 +16,7 @@ pub fn apply_effect(
     if effect.is_empty() {
         return Ok(added);
     }
-    let metadata = existing_or_new(pod, "metadata", "metadata")?;
+    let metadata = object_entry(pod, "metadata", "metadata")?;
     add_missing(
         metadata,
         "annotations",
@@ -55,20 +55,12 @@ fn add_missing(
         if !present {
             // The map is created only when something goes into it, so an effect
             // that adds nothing leaves no empty `annotations: {}` behind.
-            let map = existing_or_new(metadata, which, which)?;
+            let map = object_entry(metadata, which, which)?;
             map.insert(key.clone(), Value::String(value.clone()));
             added.push(record(key.clone(), value.clone()));
         }
     }
     Ok(())
-}
-
-fn existing_or_new<'a>(
-    map: &'a mut Map<String, Value>,
-    key: &str,
-    path: &str,
-) -> Result<&'a mut Map<String, Value>, String> {
-    crate::scheduling::object_entry(map, key, path)
 }
 
 #[cfg(test)]

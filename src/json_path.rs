@@ -119,6 +119,22 @@ pub fn opt_string_map<'a>(
     Ok(Some(map))
 }
 
+/// `map[key]` as an object, created when missing or null.
+pub fn object_entry<'a>(
+    map: &'a mut Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<&'a mut Map<String, Value>, String> {
+    let slot = map.entry(key).or_insert(Value::Null);
+    if slot.is_null() {
+        *slot = Value::Object(Map::new());
+    }
+    match slot {
+        Value::Object(inner) => Ok(inner),
+        other => Err(format!("{path}: expected a mapping, found {}", show(other))),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,6 +2,8 @@
 //! (`k8s.io/apimachinery/pkg/util/validation`), so that settings the API server
 //! would refuse on the pod are refused when the policy is configured instead.
 
+use crate::json_path::show;
+
 const NAME_MAX: usize = 63;
 const PREFIX_MAX: usize = 253;
 
@@ -59,6 +61,36 @@ pub fn check_label_value(value: &str) -> Result<(), String> {
         return Err("must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character".into());
     }
     Ok(())
+}
+
+/// A label key, with the message every caller shows: `key "K" is not a valid label key: …`.
+pub fn label_key(key: &str) -> Result<(), String> {
+    named_key(key, "label")
+}
+
+/// An annotation key, with the message every caller shows.
+pub fn annotation_key(key: &str) -> Result<(), String> {
+    named_key(key, "annotation")
+}
+
+/// A label value, with the message every caller shows: `value "V" is not a valid label value: …`.
+pub fn label_value(value: &str) -> Result<(), String> {
+    check_label_value(value).map_err(|why| {
+        format!(
+            "value {} is not a valid label value: {why}",
+            show(&value.into())
+        )
+    })
+}
+
+/// A label (or nodeSelector) pair: the key, then the value.
+pub fn label_pair(key: &str, value: &str) -> Result<(), String> {
+    label_key(key).and_then(|()| label_value(value))
+}
+
+fn named_key(key: &str, kind: &str) -> Result<(), String> {
+    check_qualified_name(key)
+        .map_err(|why| format!("key {} is not a valid {kind} key: {why}", show(&key.into())))
 }
 
 fn is_name_part(s: &str) -> bool {

@@ -3,7 +3,7 @@
 //! further checks: evaluation cannot meet an invalid selector.
 
 use crate::json_path::{entry, field, item, opt_array, opt_object, opt_str, setting_string, show};
-use crate::k8s_names::{check_label_value, check_qualified_name};
+use crate::k8s_names::{label_key, label_pair, label_value};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::fmt;
@@ -143,30 +143,11 @@ impl fmt::Display for LabelSelector {
     }
 }
 
-fn check_key(key: &str, path: &str, errors: &mut Vec<String>) -> bool {
-    match check_qualified_name(key) {
-        Ok(()) => true,
-        Err(why) => {
-            errors.push(format!(
-                "{path}: key {} is not a valid label key: {why}",
-                show(&key.into())
-            ));
-            false
-        }
-    }
-}
-
-fn check_value(value: &str, path: &str, errors: &mut Vec<String>) -> bool {
-    match check_label_value(value) {
-        Ok(()) => true,
-        Err(why) => {
-            errors.push(format!(
-                "{path}: value {} is not a valid label value: {why}",
-                show(&value.into())
-            ));
-            false
-        }
-    }
+/// Records `check`'s error, if any, at `path`; whether it passed.
+fn passes(check: Result<(), String>, path: &str, errors: &mut Vec<String>) -> bool {
+    check
+        .map_err(|why| errors.push(format!("{path}: {why}")))
+        .is_ok()
 }
 
 fn compile_match_labels(
@@ -189,7 +170,7 @@ fn compile_match_labels(
                 continue;
             }
         };
-        if check_key(key, &here, errors) && check_value(value, &here, errors) {
+        if passes(label_pair(key, value), &here, errors) {
             out.push(Requirement::Equals(key.clone(), value.to_string()));
         }
     }
@@ -276,10 +257,10 @@ fn compile_expression(expr: &Value, path: &str, errors: &mut Vec<String>) -> Opt
             return None;
         }
     };
-    let key_ok = check_key(key, &field(path, "key"), errors);
+    let key_ok = passes(label_key(key), &field(path, "key"), errors);
     let mut values_ok = true;
     for (i, v) in values.iter().enumerate() {
-        values_ok &= check_value(v, &item(&values_path, i), errors);
+        values_ok &= passes(label_value(v), &item(&values_path, i), errors);
     }
     let key = key.to_string();
     let requirement = match operator {

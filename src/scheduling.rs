@@ -1,8 +1,8 @@
 //! Sending a pod to a virtual node: the never-send rules, and the nodeSelector
 //! pairs and tolerations to add (never duplicated).
 
-use crate::json_path::{entry, field, item, opt_array, opt_object, opt_str, show};
-use crate::k8s_names::{check_label_value, check_qualified_name};
+use crate::json_path::{entry, field, item, object_entry, opt_array, opt_object, opt_str, show};
+use crate::k8s_names::{label_key, label_value};
 use crate::settings::VirtualNode;
 use serde_json::{Map, Value};
 
@@ -87,12 +87,7 @@ impl Toleration {
                 return Err("operator must be Exists when key is empty".into());
             }
         } else {
-            check_qualified_name(&self.key).map_err(|why| {
-                format!(
-                    "key {} is not a valid label key: {why}",
-                    show(&self.key.as_str().into())
-                )
-            })?;
+            label_key(&self.key)?;
         }
         if self.operator == TolerationOperator::Exists && !self.value.is_empty() {
             return Err(format!(
@@ -100,12 +95,7 @@ impl Toleration {
                 show(&self.value.as_str().into())
             ));
         }
-        check_label_value(&self.value).map_err(|why| {
-            format!(
-                "value {} is not a valid label value: {why}",
-                show(&self.value.as_str().into())
-            )
-        })?;
+        label_value(&self.value)?;
         if !self.effect.is_empty() && !EFFECTS.contains(&self.effect.as_str()) {
             return Err(format!(
                 "effect {} is not one of NoSchedule, PreferNoSchedule, NoExecute",
@@ -398,22 +388,6 @@ pub enum Addition {
     Toleration(Value),
     Label(String, String),
     Annotation(String, String),
-}
-
-/// `map[key]` as an object, created when missing or null.
-pub fn object_entry<'a>(
-    map: &'a mut Map<String, Value>,
-    key: &str,
-    path: &str,
-) -> Result<&'a mut Map<String, Value>, String> {
-    let slot = map.entry(key).or_insert(Value::Null);
-    if slot.is_null() {
-        *slot = Value::Object(Map::new());
-    }
-    match slot {
-        Value::Object(inner) => Ok(inner),
-        other => Err(format!("{path}: expected a mapping, found {}", show(other))),
-    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use crate::cluster_params::cluster_param;
 use crate::eci_annotations::check_annotation;
 use crate::json_path::{entry, field, item, opt_array, opt_object, opt_str, setting_string, show};
-use crate::k8s_names::{check_label_value, check_qualified_name};
+use crate::k8s_names::{annotation_key, label_pair};
 use crate::label_selector::LabelSelector;
 use crate::scheduling::{Toleration, TolerationOperator};
 use serde_json::Value;
@@ -367,26 +367,11 @@ fn compile_effect(value: &Value, who: &str, errors: &mut Vec<String>) -> Effect 
                     continue;
                 }
             };
-            let kind = if is_label { "label" } else { "annotation" };
-            let problem = check_qualified_name(k)
-                .map_err(|why| {
-                    format!(
-                        "key {} is not a valid {kind} key: {why}",
-                        show(&k.as_str().into())
-                    )
-                })
-                .and_then(|()| {
-                    if is_label {
-                        check_label_value(v).map_err(|why| {
-                            format!(
-                                "value {} is not a valid label value: {why}",
-                                show(&v.into())
-                            )
-                        })
-                    } else {
-                        check_annotation(k, v)
-                    }
-                });
+            let problem = if is_label {
+                label_pair(k, v)
+            } else {
+                annotation_key(k).and_then(|()| check_annotation(k, v))
+            };
             match problem {
                 Ok(()) => out.push((k.clone(), v.to_string())),
                 Err(why) => errors.push(format!("{who}: {here}: {why}")),
@@ -448,21 +433,10 @@ fn compile_node_selector(value: &Value, errors: &mut Vec<String>) -> Option<Vec<
     for (k, v) in map {
         let here = entry(PATH, k);
         match setting_string(v, &here) {
-            Ok(v) => {
-                if let Err(why) = check_qualified_name(k) {
-                    errors.push(format!(
-                        "{here}: key {} is not a valid label key: {why}",
-                        show(&k.as_str().into())
-                    ));
-                } else if let Err(why) = check_label_value(v) {
-                    errors.push(format!(
-                        "{here}: value {} is not a valid label value: {why}",
-                        show(&v.into())
-                    ));
-                } else {
-                    pairs.push((k.clone(), v.to_string()));
-                }
-            }
+            Ok(v) => match label_pair(k, v) {
+                Ok(()) => pairs.push((k.clone(), v.to_string())),
+                Err(why) => errors.push(format!("{here}: {why}")),
+            },
             Err(e) => errors.push(e),
         }
     }
