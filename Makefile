@@ -10,7 +10,7 @@ KWCTL ?= $(shell command -v kwctl)
 DEMO_REQUEST ?= test_data/requests/deployment-pod-eci-label.json
 DEMO_NAMESPACE ?= test_data/namespaces/default.yml
 
-.PHONY: all wasm-target demo test unit-tests e2e-tests fmt fmt-check lint bench artifacthub check-artifacthub clean
+.PHONY: all wasm-target demo test e2e-tests oci-tests fmt fmt-check lint bench artifacthub check-artifacthub clean
 
 all: policy.wasm
 
@@ -42,8 +42,8 @@ demo: policy.wasm
 # test_data/ against the optimised policy.wasm; e2e.bats when kwctl is on PATH).
 test: policy.wasm
 	ECI_PROFILE_WASM=$(CURDIR)/policy.wasm $(CARGO) test --workspace
-	@if [ -n "$(KWCTL)" ]; then $(MAKE) e2e-tests; \
-	else echo "e2e.bats skipped: kwctl is not on PATH (the harness replayed the same cases)"; fi
+	@if [ -n "$(KWCTL)" ]; then $(MAKE) e2e-tests oci-tests; \
+	else echo "e2e.bats and oci.bats skipped: kwctl is not on PATH (the harness replayed the same cases)"; fi
 
 e2e-tests: annotated-policy.wasm
 	bats e2e.bats
@@ -58,6 +58,16 @@ lint: wasm-target
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	$(CARGO) clippy -p eci-profile --target wasm32-wasip1 --all-targets -- -D warnings
+
+artifacthub: metadata.yml questions-ui.yml README.md
+	@if [ -n "$(KWCTL)" ] && $(KWCTL) scaffold artifacthub --metadata-path metadata.yml --questions-path questions-ui.yml --output artifacthub-pkg.yml; then :; \
+	else python3 scripts/artifacthub.py --metadata metadata.yml --questions questions-ui.yml --readme README.md --output artifacthub-pkg.yml; fi
+
+check-artifacthub:
+	python3 scripts/check-artifacthub.py
+
+oci-tests: annotated-policy.wasm
+	bats oci.bats
 
 bench: policy.wasm
 	$(CARGO) run -q -p eci-profile-harness -- bench --policy policy.wasm

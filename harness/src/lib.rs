@@ -9,11 +9,13 @@
 //! - [`case`]: replay cases (`test_data/cases/*.yml`, format in `docs/DESIGN.md`).
 //! - [`replay`]: run cases, compare, report readable differences.
 //! - [`patch`]: the patch of a mutation, and one line per operation for people.
+//! - [`convert`]: an eci-profile ConfigMap → the equivalent ClusterAdmissionPolicy.
 //! - [`explain`]: which selectors matched and what each added (host build of the core).
 //! - [`files`]: YAML/JSON documents (settings, requests, namespaces).
 //! - [`policy_wasm`]: build (or find) the policy module.
 
 pub mod case;
+pub mod convert;
 pub mod engine;
 pub mod explain;
 pub mod files;
