@@ -158,7 +158,10 @@ where
     let vn = &profile.virtual_node;
     let mut matched = match_scheduling(profile, object, ns, report)?;
     report.matched.clone_from(&matched);
-    if matched.is_empty() && !node_selector_bound(object, vn)? {
+    // Read (and check) the nodeSelector whatever matched, so that a malformed one
+    // gets the same answer on every evaluation of the pod.
+    let asks_for_virtual_node = node_selector_bound(object, vn)?;
+    if matched.is_empty() && !asks_for_virtual_node {
         return Ok(Verdict::Accept);
     }
 
@@ -220,7 +223,19 @@ where
 /// `metadata.labels`, checking that every value is a string.
 fn pod_labels(pod: &Map<String, Value>) -> Result<Option<&Map<String, Value>>, String> {
     let metadata = opt_object(pod.get("metadata"), "metadata")?;
-    opt_string_map(metadata.and_then(|m| m.get("labels")), "metadata.labels")
+    string_map(metadata.and_then(|m| m.get("labels")), "metadata.labels")
+}
+
+/// [`opt_string_map`], without building a path for every entry when all
+/// values are strings (the usual case): that costs microseconds per label.
+fn string_map<'a>(
+    value: Option<&'a Value>,
+    path: &str,
+) -> Result<Option<&'a Map<String, Value>>, String> {
+    match value {
+        Some(Value::Object(map)) if map.values().all(Value::is_string) => Ok(Some(map)),
+        other => opt_string_map(other, path),
+    }
 }
 
 /// The scheduling selectors that match, in settings order. The objectSelector
@@ -241,6 +256,22 @@ where
         Some(labels) => labels,
         None => NO_LABELS.get_or_init(Map::new),
     };
+    match_labels(profile, labels, ns, report, false)
+}
+
+/// [`match_scheduling`] on labels however they were read; with `first_only`
+/// it stops at the first match (the lookups it makes are then a prefix of
+/// those of the full walk).
+fn match_labels<F>(
+    profile: &Profile,
+    labels: &impl Labels,
+    ns: &mut Namespace<'_, F>,
+    report: &mut Report,
+    first_only: bool,
+) -> Result<Vec<usize>, Stop>
+where
+    F: FnOnce(&str) -> Result<NamespaceLabels, String>,
+{
     let mut matched = Vec::new();
     for (i, selector) in profile.selectors.iter().enumerate() {
         if !selector.is_scheduling() || (!matched.is_empty() && selector.effect.is_empty()) {
@@ -258,22 +289,84 @@ where
             }
         }
         matched.push(i);
+        if first_only {
+            break;
+        }
     }
     Ok(matched)
+}
+
+/// What [`screen`] found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Screen {
+    /// No scheduling selector matches and the nodeSelector does not ask for
+    /// a virtual node: [`evaluate_pod`] would accept the pod unchanged,
+    /// without warnings.
+    Accept,
+    /// The pod needs [`evaluate_pod`]. Carries the namespace lookup made
+    /// while screening, if one was made, so that the request still reads
+    /// the namespace at most once.
+    Evaluate(Option<Result<NamespaceLabels, String>>),
+}
+
+/// Decides from the pod's labels and nodeSelector alone (as read from
+/// `metadata.labels` and `spec.nodeSelector`, every value a string) whether
+/// the pod can be accepted unchanged without building and walking the whole
+/// pod: most pods of a cluster match no selector.
+///
+/// ```
+/// use eci_profile::{evaluate::{screen, Screen}, settings::Profile};
+/// use std::collections::BTreeMap;
+/// let none: Option<&BTreeMap<String, String>> = None;
+/// let ns = |_: &str| Ok(BTreeMap::new());
+/// // The defaults select by pod label, then by namespace label (read here: no labels).
+/// let web = BTreeMap::from([("app".to_string(), "web".to_string())]);
+/// assert_eq!(screen(&Profile::default(), &web, none, "default", ns), Screen::Accept);
+/// let eci = BTreeMap::from([("alibabacloud.com/eci".to_string(), "true".to_string())]);
+/// assert_eq!(screen(&Profile::default(), &eci, none, "default", ns), Screen::Evaluate(None));
+/// ```
+pub fn screen<F>(
+    profile: &Profile,
+    labels: &impl Labels,
+    node_selector: Option<&impl Labels>,
+    namespace: &str,
+    lookup: F,
+) -> Screen
+where
+    F: FnOnce(&str) -> Result<NamespaceLabels, String>,
+{
+    let mut report = Report::default();
+    let mut ns = Namespace {
+        name: namespace,
+        lookup: Some(lookup),
+        labels: None,
+    };
+    let unmatched = matches!(
+        match_labels(profile, labels, &mut ns, &mut report, true),
+        Ok(matched) if matched.is_empty()
+    );
+    if unmatched && !node_selector.is_some_and(|n| bound_by(n, &profile.virtual_node)) {
+        Screen::Accept
+    } else {
+        Screen::Evaluate(ns.labels)
+    }
+}
+
+/// Whether a nodeSelector holds every `virtualNode.nodeSelector` pair.
+fn bound_by(node_selector: &impl Labels, vn: &VirtualNode) -> bool {
+    vn.node_selector
+        .iter()
+        .all(|(k, v)| node_selector.label(k) == Some(v.as_str()))
 }
 
 /// The pod already asks for a virtual node: its nodeSelector holds every pair.
 fn node_selector_bound(pod: &Map<String, Value>, vn: &VirtualNode) -> Result<bool, String> {
     let spec = opt_object(pod.get("spec"), "spec")?;
-    let node_selector = opt_string_map(
+    let node_selector = string_map(
         spec.and_then(|s| s.get("nodeSelector")),
         "spec.nodeSelector",
     )?;
-    Ok(node_selector.is_some_and(|ns| {
-        vn.node_selector
-            .iter()
-            .all(|(k, v)| ns.label(k) == Some(v.as_str()))
-    }))
+    Ok(node_selector.is_some_and(|ns| bound_by(ns, vn)))
 }
 
 #[cfg(test)]

@@ -17,15 +17,19 @@ pub mod scheduling;
 pub mod settings;
 pub mod warnings;
 
-use evaluate::{NamespaceLabels, Verdict, applies_to, evaluate_pod};
+use evaluate::{NamespaceLabels, Screen, Verdict, applies_to, evaluate_pod, screen};
 use kubewarden_policy_sdk::host_capabilities::kubernetes::GetResourceRequest;
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+use label_selector::Labels;
 use serde::Deserialize;
+use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use settings::Profile;
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
 use std::rc::Rc;
 use wapc_guest::prelude::*;
 
@@ -73,15 +77,14 @@ struct Kind<'a> {
 }
 
 fn validate(payload: &[u8]) -> CallResult {
-    let payload: Payload = match serde_json::from_slice(payload) {
-        Ok(p) => p,
+    let (request, settings) = match read_envelope(payload) {
+        Ok(envelope) => envelope,
         Err(e) => {
             return reject(format!(
                 "eci-profile: cannot read the admission request: {e}"
             ));
         }
     };
-    let request = payload.request;
     let sub_resource = request.sub_resource.as_deref().unwrap_or("");
     if !applies_to(
         &request.kind.group,
@@ -91,26 +94,306 @@ fn validate(payload: &[u8]) -> CallResult {
     ) {
         return respond(Verdict::Accept, Vec::new());
     }
-    let profile = match compiled_settings(payload.settings) {
-        Ok(profile) => profile,
-        Err(e) => return reject(format!("eci-profile: invalid settings: {e}")),
+    let profile = match settings {
+        FoundSettings::Cached(profile) => profile,
+        FoundSettings::Text(text) => match compiled_settings(text) {
+            Ok(profile) => profile,
+            Err(e) => return reject(format!("eci-profile: invalid settings: {e}")),
+        },
     };
     let Some(object) = request.object else {
         return reject("eci-profile: cannot read the pod: the request has no object".into());
     };
+    let request_namespace = request.namespace.as_deref().filter(|ns| !ns.is_empty());
+
+    // Most pods match no selector: decide that from the labels and the
+    // nodeSelector alone, without building the pod. Anything unusual in
+    // those fields makes the probe fail, and the full path below explains it.
+    let mut looked_up = None;
+    if let Ok(probe) = serde_json::from_slice::<PodProbe>(object.get().as_bytes()) {
+        let namespace = request_namespace.or(probe.namespace()).unwrap_or("");
+        match screen(
+            &profile,
+            probe.labels(),
+            probe.node_selector(),
+            namespace,
+            read_namespace_labels,
+        ) {
+            Screen::Accept => return respond(Verdict::Accept, Vec::new()),
+            Screen::Evaluate(lookup) => looked_up = lookup,
+        }
+    }
+
+    // The mutation works on the raw JSON, so that every field comes back as it was.
     let pod: serde_json::Value = match serde_json::from_str(object.get()) {
         Ok(pod) => pod,
         Err(e) => return reject(format!("eci-profile: cannot read the pod: {e}")),
     };
-    let namespace = match request.namespace.as_deref() {
-        Some(ns) if !ns.is_empty() => ns.to_string(),
-        _ => pod["metadata"]["namespace"]
+    let namespace = match request_namespace {
+        Some(ns) => ns.to_string(),
+        None => pod["metadata"]["namespace"]
             .as_str()
             .unwrap_or("")
             .to_string(),
     };
-    let decision = evaluate_pod(&profile, pod, &namespace, read_namespace_labels);
+    // A namespace read while screening is handed on: one lookup per request.
+    let lookup = move |name: &str| looked_up.unwrap_or_else(|| read_namespace_labels(name));
+    let decision = evaluate_pod(&profile, pod, &namespace, lookup);
     respond(decision.verdict, decision.warnings)
+}
+
+/// Where a request's settings are.
+enum FoundSettings<'a> {
+    /// The settings compiled by an earlier request, byte for byte the same.
+    Cached(Rc<Profile>),
+    /// The settings' JSON text (one well-formed JSON value), `null` when absent.
+    Text(&'a str),
+}
+
+/// The request and the settings of a `validate` payload.
+fn read_envelope(payload: &[u8]) -> Result<(Request<'_>, FoundSettings<'_>), serde_json::Error> {
+    if let Some(envelope) = split_envelope(payload) {
+        return Ok(envelope);
+    }
+    let payload: Payload = serde_json::from_slice(payload)?;
+    let text = payload.settings.map_or("null", RawValue::get);
+    Ok((payload.request, FoundSettings::Text(text)))
+}
+
+/// `{"request":R,"settings":S}`, the layout policy-server and kwctl send:
+/// R is parsed, and S, which can be far longer than the request (hundreds
+/// of KB with a thousand selectors), is not parsed at all when it is byte for
+/// byte the text compiled last time: comparing bytes costs a fraction of
+/// scanning JSON. Any other layout, or anything malformed: `None`, and serde
+/// reads (and explains) the whole payload.
+fn split_envelope(payload: &[u8]) -> Option<(Request<'_>, FoundSettings<'_>)> {
+    let mut at = expect(payload, 0, b"{")?;
+    at = expect(payload, at, b"\"request\"")?;
+    at = expect(payload, at, b":")?;
+    let mut stream = serde_json::Deserializer::from_slice(&payload[at..]).into_iter::<Request>();
+    let request = stream.next()?.ok()?;
+    at += stream.byte_offset();
+    if let Some(end) = expect(payload, at, b"}") {
+        return (skip_ws(payload, end) == payload.len())
+            .then_some((request, FoundSettings::Text("null")));
+    }
+    at = expect(payload, at, b",")?;
+    at = expect(payload, at, b"\"settings\"")?;
+    at = expect(payload, at, b":")?;
+    let start = skip_ws(payload, at);
+    let mut end = payload.len();
+    while end > start && is_ws(payload[end - 1]) {
+        end -= 1;
+    }
+    if end == start || payload[end - 1] != b'}' {
+        return None;
+    }
+    end -= 1;
+    while end > start && is_ws(payload[end - 1]) {
+        end -= 1;
+    }
+    let text = &payload[start..end];
+    if let Some(profile) = cached_settings(text) {
+        return Some((request, FoundSettings::Cached(profile)));
+    }
+    let settings: &RawValue = serde_json::from_slice(text).ok()?;
+    Some((request, FoundSettings::Text(settings.get())))
+}
+
+/// JSON's whitespace.
+fn is_ws(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\n' | b'\r' | b'\t')
+}
+
+fn skip_ws(bytes: &[u8], mut at: usize) -> usize {
+    while at < bytes.len() && is_ws(bytes[at]) {
+        at += 1;
+    }
+    at
+}
+
+/// Skips whitespace, then `token`; the position after it.
+fn expect(bytes: &[u8], at: usize, token: &[u8]) -> Option<usize> {
+    let at = skip_ws(bytes, at);
+    bytes[at..].starts_with(token).then_some(at + token.len())
+}
+
+/// What the screen reads of a pod: `metadata.namespace`, `metadata.labels`
+/// and `spec.nodeSelector`; every other field is skipped unparsed. Anything
+/// else than expected (a list where a mapping belongs, labels that are not
+/// strings, a field given twice, …) fails the probe, and the full path says
+/// what is wrong. Unlike serde's derived structs, these read mappings only.
+#[derive(Default)]
+struct PodProbe<'a> {
+    namespace: Option<Cow<'a, str>>,
+    labels: Option<StringMap<'a>>,
+    node_selector: Option<StringMap<'a>>,
+}
+
+impl PodProbe<'_> {
+    fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    fn labels(&self) -> &StringMap<'_> {
+        static NONE: StringMap<'static> = StringMap(Vec::new());
+        self.labels.as_ref().unwrap_or(&NONE)
+    }
+
+    fn node_selector(&self) -> Option<&StringMap<'_>> {
+        self.node_selector.as_ref()
+    }
+}
+
+/// Which part of the pod a [`ProbeVisitor`] reads.
+#[derive(Clone, Copy)]
+enum Part {
+    Pod,
+    Metadata,
+    Spec,
+}
+
+struct ProbeVisitor<'a>(Part, PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for ProbeVisitor<'a> {
+    type Value = PodProbe<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a mapping")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut probe = PodProbe::default();
+        let mut seen = [false; 2];
+        while let Some(key) = map.next_key::<Str<'a>>()? {
+            let slot = match (self.0, key.0.as_ref()) {
+                (Part::Pod, "metadata") | (Part::Metadata, "namespace") => 0,
+                (Part::Pod, "spec") | (Part::Metadata, "labels") | (Part::Spec, "nodeSelector") => {
+                    1
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            if std::mem::replace(&mut seen[slot], true) {
+                return Err(A::Error::custom("a field is given twice"));
+            }
+            match (self.0, slot) {
+                (Part::Pod, _) => {
+                    let part = if slot == 0 {
+                        Part::Metadata
+                    } else {
+                        Part::Spec
+                    };
+                    // Each part fills only its own fields.
+                    if let Some(inner) = map.next_value_seed(OptionalPart(part, PhantomData))? {
+                        probe.namespace = probe.namespace.or(inner.namespace);
+                        probe.labels = probe.labels.or(inner.labels);
+                        probe.node_selector = probe.node_selector.or(inner.node_selector);
+                    }
+                }
+                (Part::Metadata, 0) => {
+                    probe.namespace = map.next_value::<Option<Str<'a>>>()?.map(|s| s.0);
+                }
+                (Part::Metadata, _) => probe.labels = map.next_value()?,
+                (Part::Spec, _) => probe.node_selector = map.next_value()?,
+            }
+        }
+        Ok(probe)
+    }
+}
+
+/// A part of the pod that may be absent or `null`.
+struct OptionalPart<'a>(Part, PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for OptionalPart<'a> {
+    type Value = Option<PodProbe<'a>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        struct Inner<'a>(Part, PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Inner<'a> {
+            type Value = Option<PodProbe<'a>>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping or null")
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_map(ProbeVisitor(self.0, PhantomData))
+                    .map(Some)
+            }
+        }
+        deserializer.deserialize_option(Inner(self.0, PhantomData))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for PodProbe<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ProbeVisitor(Part::Pod, PhantomData))
+    }
+}
+
+/// A JSON object of strings (labels, a nodeSelector) in the order written,
+/// borrowed from the request where no escape forces a copy. Looked up from
+/// the end, so that a repeated key has its last value, as when the pod is
+/// parsed whole; a linear scan beats a tree for the few labels pods have.
+struct StringMap<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl Labels for StringMap<'_> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k.len() == key.len() && k == key)
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for StringMap<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for MapVisitor<'a> {
+            type Value = StringMap<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some((k, v)) = map.next_entry::<Str<'a>, Str<'a>>()? {
+                    out.push((k.0, v.0));
+                }
+                Ok(StringMap(out))
+            }
+        }
+        deserializer.deserialize_map(MapVisitor(PhantomData))
+    }
+}
+
+/// A string, borrowed when it has no escapes.
+struct Str<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StrVisitor<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for StrVisitor<'a> {
+            type Value = Str<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(StrVisitor(PhantomData))
+    }
 }
 
 fn respond(verdict: Verdict, warnings: Vec<String>) -> CallResult {
@@ -149,19 +432,57 @@ thread_local! {
     static COMPILED: RefCell<Option<(Box<str>, Rc<Profile>)>> = const { RefCell::new(None) };
 }
 
-fn compiled_settings(raw: Option<&RawValue>) -> Result<Rc<Profile>, String> {
-    let text = raw.map_or("null", RawValue::get);
-    if let Some(hit) = COMPILED.with_borrow(|c| {
+/// The compiled settings when `text` is, byte for byte, the text compiled last.
+fn cached_settings(text: &[u8]) -> Option<Rc<Profile>> {
+    COMPILED.with_borrow(|c| {
         c.as_ref()
-            .filter(|(cached, _)| **cached == *text)
+            .filter(|(cached, _)| same_bytes(cached.as_bytes(), text))
             .map(|(_, p)| Rc::clone(p))
-    }) {
+    })
+}
+
+/// The settings compiled from `text` (one JSON value), from the cache when it
+/// holds that very text.
+fn compiled_settings(text: &str) -> Result<Rc<Profile>, String> {
+    if let Some(hit) = cached_settings(text.as_bytes()) {
         return Ok(hit);
     }
     let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
     let profile = Rc::new(Profile::from_settings(&value).map_err(|e| e.to_string())?);
     COMPILED.set(Some((text.into(), Rc::clone(&profile))));
     Ok(profile)
+}
+
+/// `a == b`, eight bytes at a time: wasi-libc's `memcmp`, which `==` calls,
+/// compares one byte at a time, and the settings can be hundreds of KB.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (a_words, a_rest) = a.as_chunks::<32>();
+    let (b_words, b_rest) = b.as_chunks::<32>();
+    let word = |chunk: &[u8; 32], i: usize| {
+        u64::from_ne_bytes([
+            chunk[i],
+            chunk[i + 1],
+            chunk[i + 2],
+            chunk[i + 3],
+            chunk[i + 4],
+            chunk[i + 5],
+            chunk[i + 6],
+            chunk[i + 7],
+        ])
+    };
+    for (x, y) in a_words.iter().zip(b_words) {
+        let diff = (word(x, 0) ^ word(y, 0))
+            | (word(x, 8) ^ word(y, 8))
+            | (word(x, 16) ^ word(y, 16))
+            | (word(x, 24) ^ word(y, 24));
+        if diff != 0 {
+            return false;
+        }
+    }
+    a_rest == b_rest
 }
 
 /// `get_resource` of `v1/Namespace`, cached by the host (`disable_cache: false`).
@@ -214,6 +535,166 @@ fn namespace_labels(answer: &[u8]) -> Result<NamespaceLabels, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn envelope(payload: &str) -> Option<(String, String)> {
+        split_envelope(payload.as_bytes()).map(|(request, settings)| {
+            let settings = match settings {
+                FoundSettings::Cached(_) => "<cached>".to_string(),
+                FoundSettings::Text(text) => text.to_string(),
+            };
+            (request.operation.to_string(), settings)
+        })
+    }
+
+    #[test]
+    fn the_usual_envelope_is_split_without_parsing_cached_settings() {
+        let request = r#"{"kind":{"kind":"Pod"},"operation":"CREATE","object":{}}"#;
+        let text = r#"{"selectors":[]}"#;
+        COMPILED.set(None);
+        assert_eq!(
+            envelope(&format!(r#"{{"request":{request},"settings":{text}}}"#)),
+            Some(("CREATE".into(), text.into()))
+        );
+        compiled_settings(text).unwrap();
+        assert_eq!(
+            envelope(&format!(
+                " {{ \"request\" :{request} ,\n\"settings\": {text} }}\n"
+            )),
+            Some(("CREATE".into(), "<cached>".into()))
+        );
+        assert_eq!(
+            envelope(&format!(r#"{{"request":{request}}}"#)),
+            Some(("CREATE".into(), "null".into()))
+        );
+        // Any other layout, or anything malformed, is left to serde.
+        for other in [
+            format!(r#"{{"settings":{text},"request":{request}}}"#),
+            format!(r#"{{"request":{request},"settings":{text},"settings":{text}}}"#),
+            format!(r#"{{"request":{request},"settings":{text},"x":1}}"#),
+            format!(r#"{{"request":{request},"settings":{{"selectors":[}}}}"#),
+            format!(r#"{{"request":{request},"settings":{text}}}x"#),
+            format!(r#"{{"request":{request},"settings":}}"#),
+            format!(r#"{{"request":{request}"#),
+            r#"{"request":null,"settings":{}}"#.to_string(),
+            String::new(),
+        ] {
+            assert_eq!(envelope(&other), None, "{other}");
+        }
+        COMPILED.set(None);
+    }
+
+    #[test]
+    fn same_bytes_is_equality() {
+        let a: Vec<u8> = (0..300u32).map(|i| (i % 251) as u8).collect();
+        for len in [0, 1, 31, 32, 33, 64, 100, 300] {
+            assert!(same_bytes(&a[..len], &a[..len]));
+            for at in 0..len {
+                let mut b = a[..len].to_vec();
+                b[at] ^= 1;
+                assert!(!same_bytes(&a[..len], &b), "{len} {at}");
+            }
+        }
+        assert!(!same_bytes(b"ab", b"abc"));
+    }
+
+    fn probe(text: &str) -> Result<PodProbe<'_>, serde_json::Error> {
+        serde_json::from_slice(text.as_bytes())
+    }
+
+    #[test]
+    fn the_probe_reads_mappings_of_strings_only() {
+        let p = probe(r#"{"spec":{"nodeSelector":{"type":"virtual-kubelet"},"containers":[{"a":[1,{"b":null}]}]},"metadata":{"labels":{"a":"1","b":"x\"y","a":"2"},"namespace":"ns","name":"p"}}"#).unwrap();
+        assert_eq!(p.namespace(), Some("ns"));
+        assert_eq!(p.labels().label("a"), Some("2"));
+        assert_eq!(p.labels().label("b"), Some("x\"y"));
+        assert_eq!(p.labels().label("c"), None);
+        assert_eq!(
+            p.node_selector().unwrap().label("type"),
+            Some("virtual-kubelet")
+        );
+        let p = probe(r#"{"metadata":null,"spec":{"nodeSelector":null}}"#).unwrap();
+        assert!(p.labels().0.is_empty() && p.node_selector().is_none() && p.namespace().is_none());
+        for bad in [
+            "[]",
+            "[{}]",
+            "5",
+            r#"{"metadata":[]}"#,
+            r#"{"metadata":{"labels":[]}}"#,
+            r#"{"metadata":{"labels":{"a":5}}}"#,
+            r#"{"metadata":{"labels":{"a":null}}}"#,
+            r#"{"metadata":{"namespace":5}}"#,
+            r#"{"metadata":{},"metadata":{}}"#,
+            r#"{"metadata":{"labels":{},"labels":{}}}"#,
+            r#"{"spec":[]}"#,
+            r#"{"spec":{"nodeSelector":["a"]}}"#,
+            r#"{"spec":{"nodeSelector":{"a":true}}}"#,
+        ] {
+            assert!(probe(bad).is_err(), "{bad}");
+        }
+    }
+
+    /// Whenever the screen accepts, the full evaluation accepts too, unchanged
+    /// and without warnings, with no more namespace lookups.
+    #[test]
+    fn the_screen_accepts_only_what_the_full_path_accepts() {
+        let settings = [
+            serde_json::json!({}),
+            serde_json::json!({"selectors": [
+                {"name": "a", "objectSelector": {"matchLabels": {"app": "web"}}},
+                {"name": "b", "namespaceSelector": {"matchExpressions": [{"key": "x", "operator": "DoesNotExist"}]},
+                 "objectSelector": {"matchExpressions": [{"key": "tier", "operator": "In", "values": ["batch"]}]}},
+                {"name": "c", "effect": {"labels": {"e": "1"}}}
+            ]}),
+            serde_json::json!({"selectors": [], "virtualNode": {"nodeSelector": {"type": "virtual-kubelet", "zone": "a"}}}),
+            serde_json::json!({"selectors": [{"name": "n", "namespaceSelector": {}}]}),
+        ];
+        let pods = [
+            r#"{"metadata":{"labels":{"app":"web"}},"spec":{}}"#,
+            r#"{"metadata":{"labels":{"alibabacloud.com/eci":"true"}},"spec":{"nodeName":"n1"}}"#,
+            r#"{"metadata":{"labels":{"tier":"batch"},"namespace":"vk"},"spec":{"hostNetwork":true}}"#,
+            r#"{"metadata":{},"spec":{"nodeSelector":{"type":"virtual-kubelet"}}}"#,
+            r#"{"metadata":{},"spec":{"nodeSelector":{}}}"#,
+            r#"{"metadata":{"labels":{"app":"db"}},"spec":{"nodeSelector":{"type":"ecs"}}}"#,
+            r#"{"spec":{"containers":[{"name":"c","securityContext":{"privileged":true}}]}}"#,
+            r#"{}"#,
+        ];
+        let namespaces = [
+            Ok(NamespaceLabels::new()),
+            Ok(NamespaceLabels::from([(
+                "alibabacloud.com/eci".into(),
+                "true".into(),
+            )])),
+            Err("boom".to_string()),
+        ];
+        for raw in &settings {
+            let profile = Profile::from_settings(raw).unwrap();
+            for text in pods {
+                let p = probe(text).unwrap();
+                for ns in &namespaces {
+                    for name in ["default", ""] {
+                        let lookups = std::cell::Cell::new(0);
+                        let lookup = |_: &str| {
+                            lookups.set(lookups.get() + 1);
+                            ns.clone()
+                        };
+                        let screened =
+                            screen(&profile, p.labels(), p.node_selector(), name, lookup);
+                        let pod: serde_json::Value = serde_json::from_str(text).unwrap();
+                        let full = evaluate_pod(&profile, pod, name, |_| ns.clone());
+                        if screened == Screen::Accept {
+                            assert_eq!(
+                                full.verdict,
+                                Verdict::Accept,
+                                "{raw} {text} {ns:?} {name:?}"
+                            );
+                            assert!(full.warnings.is_empty(), "{raw} {text} {ns:?} {name:?}");
+                            assert!(lookups.get() <= full.report.namespace_lookups);
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn namespace_answers() {

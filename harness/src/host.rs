@@ -347,7 +347,7 @@ mod tests {
                 "get_resource",
                 &request("broken")
             ),
-            Err("connection refused".to_owned())
+            Err("Callback evaluation failure: connection refused".to_owned())
         );
         assert_eq!(
             call(

@@ -9,6 +9,8 @@ use base64::Engine as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::{Value, json};
 
+mod bench;
+
 use eci_profile_harness::files::{
     admission_request_from_document, read_document, settings_from_document,
 };
@@ -64,6 +66,38 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
     },
+    /// Measure `validate` and `validate_settings` against the floor policy
+    /// side by side, write docs/bench/ and the tables of BENCHMARKS.md.
+    Bench {
+        /// The policy module; default: build the eci-profile crate for wasm32-wasip1.
+        #[arg(long, value_name = "FILE")]
+        policy: Option<PathBuf>,
+        /// The floor policy [default: ../shared/bench/floor.wasm beside the workspace].
+        #[arg(long, value_name = "FILE")]
+        floor: Option<PathBuf>,
+        /// Few iterations (well under a minute), for CI smoke runs.
+        #[arg(long)]
+        quick: bool,
+        /// Where results.json and the chart go [default: docs/bench].
+        #[arg(long, value_name = "DIR")]
+        out: Option<PathBuf>,
+        /// The markdown whose generated tables are replaced [default: BENCHMARKS.md].
+        #[arg(long, value_name = "FILE")]
+        markdown: Option<PathBuf>,
+    },
+    /// Convert an eci-profile ConfigMap into the equivalent Kubewarden
+    /// ClusterAdmissionPolicy (YAML, with a comment for what has no equivalent).
+    ///
+    /// Exit status: 0 when written, 2 when the ConfigMap cannot be converted.
+    Convert {
+        /// The ConfigMap, as `kubectl get cm -n kube-system eci-profile -o yaml`
+        /// prints it (or a manifest holding it, or its `data:` section); `-` reads standard input.
+        #[arg(long, value_name = "FILE")]
+        configmap: PathBuf,
+        /// Where to write the ClusterAdmissionPolicy [default: standard output].
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -95,6 +129,23 @@ fn main() -> ExitCode {
             base,
             policy,
         } => replay(cases, base, policy.as_deref()),
+        Command::Bench {
+            policy,
+            floor,
+            quick,
+            out,
+            markdown,
+        } => policy_module(policy.as_deref()).and_then(|policy| {
+            bench::run(&bench::Options {
+                policy,
+                floor,
+                quick,
+                out,
+                markdown,
+            })
+            .map(|()| ExitCode::SUCCESS)
+        }),
+        Command::Convert { configmap, output } => convert(&configmap, output.as_deref()),
     };
     match result {
         Ok(code) => code,
@@ -338,6 +389,39 @@ fn print_explanation(
             pretty(&json!({"explanation": explanation.to_json(), "nativeAgrees": agrees}))
         ),
     }
+}
+
+fn convert(configmap: &Path, output: Option<&Path>) -> Result<ExitCode> {
+    let text = if configmap == Path::new("-") {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .context("cannot read standard input")?;
+        text
+    } else {
+        std::fs::read_to_string(configmap)
+            .with_context(|| format!("cannot read {}", configmap.display()))?
+    };
+    let manifest = eci_profile_harness::convert::convert_configmap(&text)
+        .with_context(|| configmap.display().to_string())?;
+    match output {
+        Some(path) => {
+            std::fs::write(path, &manifest)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+            let to_fill = manifest.matches("# FILL IN:").count();
+            let todo = if to_fill > 0 {
+                format!("replace the {to_fill} value(s) marked FILL IN, then")
+            } else {
+                "review it, then".to_string()
+            };
+            eprintln!(
+                "wrote {}: {todo}: kubectl apply -f {}",
+                path.display(),
+                path.display()
+            );
+        }
+        None => print!("{manifest}"),
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn replay(

@@ -1,0 +1,20 @@
+//! Arbitrary bytes → JSON → `Profile::from_settings`: compiled or refused with
+//! messages, never a panic; whatever compiles evaluates the sample pods.
+#![no_main]
+
+use eci_profile_fuzz::{check, compile, sample_pods};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(settings) = serde_json::from_slice::<serde_json::Value>(data) else {
+        return;
+    };
+    if let Some(profile) = compile(&settings) {
+        let labels: eci_profile::evaluate::NamespaceLabels =
+            [("alibabacloud.com/eci".to_string(), "true".to_string())].into();
+        for pod in sample_pods() {
+            check(&profile, &pod, "team-a", &Ok(labels.clone()));
+            check(&profile, &pod, "team-a", &Err("connection refused".into()));
+        }
+    }
+});
