@@ -511,6 +511,17 @@ fn read_namespace_labels(name: &str) -> Result<NamespaceLabels, String> {
 /// The labels of the host's answer, read as raw JSON so that a malformed
 /// answer gives a clear reason instead of a trap.
 fn namespace_labels(answer: &[u8]) -> Result<NamespaceLabels, String> {
+    // The usual answer, a mapping whose labels are strings: read only the
+    // labels, borrowed, with the pod's probe (a Namespace has the same
+    // `metadata`); anything else is read whole below, to say what is wrong.
+    if let Ok(probe) = serde_json::from_slice::<PodProbe>(answer) {
+        return Ok(probe
+            .labels()
+            .0
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect());
+    }
     let not_a_namespace = |why: String| format!("the host's answer is not a Namespace: {why}");
     let namespace: serde_json::Value =
         serde_json::from_slice(answer).map_err(|e| not_a_namespace(e.to_string()))?;

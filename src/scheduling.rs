@@ -350,32 +350,33 @@ pub fn schedule(pod: &mut Map<String, Value>, vn: &VirtualNode) -> Result<Vec<Ad
             added.push(Addition::NodeSelector(key.clone(), value.clone()));
         }
     }
-    let slot = spec.entry("tolerations").or_insert(Value::Null);
-    if slot.is_null() {
-        *slot = Value::Array(Vec::new());
-    }
-    let tolerations = match slot {
-        Value::Array(items) => items,
-        other => {
-            return Err(format!(
-                "spec.tolerations: expected a list, found {}",
-                show(other)
-            ));
-        }
-    };
-    let mut existing = Vec::with_capacity(tolerations.len());
-    for (i, t) in tolerations.iter().enumerate() {
+    let mut existing = Vec::new();
+    let current = opt_array(spec.get("tolerations"), "spec.tolerations")?.unwrap_or_default();
+    for (i, t) in current.iter().enumerate() {
         existing.push(Toleration::from_json(
             t,
             &item("spec.tolerations", i),
             false,
         )?);
     }
+    let mut missing = Vec::new();
     for wanted in &vn.tolerations {
         if !existing.iter().any(|t| t.covers(wanted)) {
-            tolerations.push(wanted.to_json());
+            missing.push(wanted.to_json());
             existing.push(wanted.clone());
-            added.push(Addition::Toleration(wanted.to_json()));
+        }
+    }
+    // The list is created only when something goes into it.
+    if !missing.is_empty() {
+        let slot = spec.entry("tolerations").or_insert(Value::Null);
+        if slot.is_null() {
+            *slot = Value::Array(Vec::new());
+        }
+        if let Value::Array(items) = slot {
+            for t in missing {
+                items.push(t.clone());
+                added.push(Addition::Toleration(t));
+            }
         }
     }
     Ok(added)

@@ -10,6 +10,7 @@ use crate::k8s_names::{annotation_key, label_pair};
 use crate::label_selector::LabelSelector;
 use crate::scheduling::{Toleration, TolerationOperator};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::fmt;
 
 /// The label eci-profile's built-in selectors look for, on pods and on namespaces.
@@ -219,7 +220,8 @@ fn compile_selectors(value: &Value, errors: &mut Vec<String>) -> Vec<Selector> {
         }
     };
     let mut selectors: Vec<Selector> = Vec::with_capacity(items.len());
-    let mut names: Vec<(String, usize, String)> = Vec::with_capacity(items.len());
+    // Lower-cased name → (first index, name as written): duplicates in O(n).
+    let mut names: HashMap<String, (usize, String)> = HashMap::with_capacity(items.len());
     for (i, raw) in items.iter().enumerate() {
         if let Some(selector) = compile_selector(raw, i, &names, errors) {
             selectors.push(selector);
@@ -229,7 +231,9 @@ fn compile_selectors(value: &Value, errors: &mut Vec<String>) -> Vec<Selector> {
             .and_then(Value::as_str)
             .filter(|n| !n.is_empty())
         {
-            names.push((name.to_lowercase(), i, name.to_string()));
+            names
+                .entry(name.to_lowercase())
+                .or_insert((i, name.to_string()));
         }
     }
     selectors
@@ -238,7 +242,7 @@ fn compile_selectors(value: &Value, errors: &mut Vec<String>) -> Vec<Selector> {
 fn compile_selector(
     raw: &Value,
     index: usize,
-    names_so_far: &[(String, usize, String)],
+    names_so_far: &HashMap<String, (usize, String)>,
     errors: &mut Vec<String>,
 ) -> Option<Selector> {
     let at = item("selectors", index);
@@ -272,7 +276,7 @@ fn compile_selector(
     };
     if let Some(name) = name {
         let lower = name.to_lowercase();
-        if let Some((_, first, original)) = names_so_far.iter().find(|(n, _, _)| *n == lower) {
+        if let Some((first, original)) = names_so_far.get(&lower) {
             let note = if original == name {
                 ""
             } else {

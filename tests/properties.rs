@@ -968,7 +968,9 @@ proptest! {
 
     /// SPEC Effect: "The pod's own value wins, then the earliest selector." For every
     /// effect key of the selectors that apply to the pod as submitted, the result
-    /// holds the pod's own value, else that of the earliest such selector.
+    /// holds the pod's own value, else that of the earliest such selector. (A
+    /// selector that matches only because of another selector's effect labels
+    /// comes later: "the first pass decides priorities", DESIGN.md choice 4.)
     #[test]
     fn the_first_matching_selector_wins_a_key_conflict(
         model in prop_oneof![1 => settings_model(), 3 => settings_model_with(CONFLICTING_EFFECTS, 2..=5)],

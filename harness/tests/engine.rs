@@ -121,9 +121,12 @@ fn get_resource_is_answered_from_the_cluster_and_recorded() {
     assert!(!request.disable_cache);
 
     let answer = policy.call("get", &get_resource_payload("ghost")).unwrap();
-    assert_eq!(answer, br#"namespaces "ghost" not found"#);
+    assert_eq!(
+        answer,
+        b"Callback evaluation failure: Cannot find v1/Namespace named 'ghost' inside of namespace 'None'"
+    );
     let answer = policy.call("get", &get_resource_payload("down")).unwrap();
-    assert_eq!(answer, b"connection refused");
+    assert_eq!(answer, b"Callback evaluation failure: connection refused");
     assert_eq!(
         policy.activity().lookups.len(),
         1,

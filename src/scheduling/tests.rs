@@ -134,3 +134,17 @@ fn daemonset_owner_is_found_among_several_owners() {
         vec!["it is owned by DaemonSet \"agent\", and DaemonSet pods cannot run on virtual nodes"]
     );
 }
+
+#[test]
+fn no_toleration_to_add_leaves_no_empty_list() {
+    let vn = VirtualNode {
+        tolerations: vec![],
+        ..VirtualNode::default()
+    };
+    let mut pod = json!({"spec": {"containers": []}});
+    schedule(pod.as_object_mut().unwrap(), &vn).unwrap();
+    assert_eq!(
+        pod,
+        json!({"spec": {"containers": [], "nodeSelector": {"type": "virtual-kubelet"}}})
+    );
+}
