@@ -114,14 +114,16 @@ where
         labels: None,
     };
     let mut warnings = Vec::new();
-    let verdict = match decide(profile, pod, &mut ns, &mut report, &mut warnings) {
+    let outcome = decide(profile, pod, &mut ns, &mut report, &mut warnings);
+    if outcome.is_err() {
+        // The pod goes back unchanged: nothing an earlier round wrote or warned stands.
+        report.additions.clear();
+        warnings.clear();
+    }
+    let verdict = match outcome {
         Ok(verdict) => verdict,
-        Err(Stop::Malformed(e)) => {
-            warnings.clear();
-            Verdict::Reject(format!("{PREFIX}cannot read the pod: {e}"))
-        }
+        Err(Stop::Malformed(e)) => Verdict::Reject(format!("{PREFIX}cannot read the pod: {e}")),
         Err(Stop::Lookup(reason)) => {
-            warnings.clear();
             let text = format!("cannot read namespace \"{namespace}\": {reason}");
             match profile.on_namespace_lookup_error {
                 OnLookupError::Ignore => {

@@ -1125,7 +1125,6 @@ fn deep_unknown_fields_come_back_unchanged() {
 /// (`virtualNode.tolerations: []`) must not give the pod an empty
 /// `spec.tolerations` list it never had.
 #[test]
-#[ignore = "known bug in scheduling::schedule: creates `tolerations: []` with nothing to add"]
 fn virtual_node_without_tolerations_adds_no_empty_list() {
     let profile = Profile::from_settings(&json!({"virtualNode": {"tolerations": []}})).unwrap();
     for tolerations in [None, Some(Value::Null)] {
@@ -1149,7 +1148,6 @@ fn virtual_node_without_tolerations_adds_no_empty_list() {
 /// lookup that only a later fixpoint round needs fails, the pod is returned
 /// unchanged, so the report should list nothing.
 #[test]
-#[ignore = "known bug in evaluate::evaluate_pod: additions of earlier rounds stay in the report of an unchanged pod"]
 fn unchanged_pod_reports_no_additions() {
     let profile = Profile::from_settings(&json!({"selectors": [
         {"name": "a", "objectSelector": {"matchLabels": {"app": "x"}}, "effect": {"labels": {"tier": "t"}}},
