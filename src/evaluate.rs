@@ -62,7 +62,15 @@ struct Namespace<'a, F> {
     labels: Option<Result<NamespaceLabels, String>>,
 }
 
-impl<F: FnOnce(&str) -> Result<NamespaceLabels, String>> Namespace<'_, F> {
+impl<'a, F: FnOnce(&str) -> Result<NamespaceLabels, String>> Namespace<'a, F> {
+    fn new(name: &'a str, lookup: F) -> Self {
+        Namespace {
+            name,
+            lookup: Some(lookup),
+            labels: None,
+        }
+    }
+
     fn labels(&mut self, report: &mut Report) -> Result<&NamespaceLabels, String> {
         if self.labels.is_none() {
             let result = match (self.name.is_empty(), self.lookup.take()) {
@@ -108,11 +116,7 @@ where
     F: FnOnce(&str) -> Result<NamespaceLabels, String>,
 {
     let mut report = Report::default();
-    let mut ns = Namespace {
-        name: namespace,
-        lookup: Some(lookup),
-        labels: None,
-    };
+    let mut ns = Namespace::new(namespace, lookup);
     let mut warnings = Vec::new();
     let outcome = decide(profile, pod, &mut ns, &mut report, &mut warnings);
     if outcome.is_err() {
@@ -338,11 +342,7 @@ where
     F: FnOnce(&str) -> Result<NamespaceLabels, String>,
 {
     let mut report = Report::default();
-    let mut ns = Namespace {
-        name: namespace,
-        lookup: Some(lookup),
-        labels: None,
-    };
+    let mut ns = Namespace::new(namespace, lookup);
     let unmatched = matches!(
         match_labels(profile, labels, &mut ns, &mut report, true),
         Ok(matched) if matched.is_empty()

@@ -871,17 +871,6 @@ fn restore_created(v: &mut Value, input: &Value, pointer: &str) {
     }
 }
 
-/// KNOWN BUG (reported; see `virtual_node_without_tolerations_adds_no_empty_list`):
-/// with `virtualNode.tolerations: []`, scheduling turns a missing or `null`
-/// `spec.tolerations` into `[]`. Undo exactly that, so that the property keeps
-/// looking for other differences. Delete this function once the bug is fixed.
-fn tolerate_empty_tolerations_bug(stripped: &mut Value, input: &Value) {
-    if stripped.pointer("/spec/tolerations") == Some(&json!([])) {
-        restore_created(stripped, input, "/spec/tolerations");
-        restore_created(stripped, input, "/spec");
-    }
-}
-
 fn config() -> ProptestConfig {
     ProptestConfig {
         cases: 256,
@@ -938,8 +927,7 @@ proptest! {
             Verdict::Mutate(out) => {
                 prop_assert!(!d.report.additions.is_empty());
                 prop_assert_ne!(out, &pod, "a mutated object must differ from the request's");
-                let mut stripped = without_additions(&pod, out, &d.report.additions);
-                tolerate_empty_tolerations_bug(&mut stripped, &pod);
+                let stripped = without_additions(&pod, out, &d.report.additions);
                 prop_assert_eq!(&stripped, &pod, "additions: {:?}", d.report.additions);
             }
             Verdict::Accept => prop_assert!(d.report.additions.is_empty()),
