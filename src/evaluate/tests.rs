@@ -531,3 +531,20 @@ fn report_attributes_each_addition() {
         ]
     );
 }
+
+#[test]
+fn a_malformed_node_selector_gets_the_same_answer_whether_or_not_a_selector_matches() {
+    // Found by the idempotence property: the nodeSelector used to be checked
+    // only when no selector matched, so the mutated pod was rejected on re-evaluation.
+    let message =
+        "eci-profile: cannot read the pod: spec.nodeSelector[\"\"]: expected a string, found null";
+    for labels in [
+        json!({"alibabacloud.com/eci": "true"}),
+        json!({"app": "web"}),
+    ] {
+        let mut input = pod(labels);
+        input["spec"]["nodeSelector"] = json!({"": null});
+        let d = run(&Profile::default(), input, &[]);
+        assert_eq!(d.verdict, Verdict::Reject(message.into()));
+    }
+}
