@@ -250,6 +250,11 @@ fn compile_expression(expr: &Value, path: &str, errors: &mut Vec<String>) -> Opt
                     Err(e) => errors.push(e),
                 }
             }
+            // A value of the wrong type is already reported: no second error
+            // saying the operator lacks values.
+            if values.len() < items.unwrap_or_default().len() {
+                return None;
+            }
             values
         }
         Err(e) => {
@@ -480,6 +485,11 @@ mod tests {
                 json!(["eci"]),
                 r#"objectSelector: expected a mapping, found ["eci"]"#,
                 "not a mapping",
+            ),
+            (
+                json!({"matchExpressions": [{"key": "a", "operator": "In", "values": [1]}]}),
+                r#"objectSelector.matchExpressions[0].values[0]: expected a string, found 1 (quote it: "1")"#,
+                "a value of the wrong type is one error, not two",
             ),
             (
                 json!({"matchExpressions": [{"key": "a", "operator": "In", "values": ["ok", "not ok"]}]}),
