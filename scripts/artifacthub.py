@@ -384,6 +384,14 @@ def read_optional(path):
         return f.read()
 
 
+def questions_path(metadata, questions, no_questions):
+    """The questions file: the one given, else questions-ui.yml beside metadata.yml if there."""
+    if questions is not None or no_questions:
+        return questions
+    beside = os.path.join(os.path.dirname(os.path.abspath(metadata)), "questions-ui.yml")
+    return beside if os.path.exists(beside) else None
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--metadata", default="metadata.yml")
@@ -395,10 +403,7 @@ def main(argv=None):
     parser.add_argument("--created-at", default=None)
     args = parser.parse_args(argv)
 
-    questions = args.questions
-    if questions is None and not args.no_questions:
-        beside = os.path.join(os.path.dirname(os.path.abspath(args.metadata)), "questions-ui.yml")
-        questions = beside if os.path.exists(beside) else None
+    questions = questions_path(args.metadata, args.questions, args.no_questions)
     try:
         metadata = load_yaml(args.metadata)
         questions_text = None if args.no_questions else read_optional(questions)

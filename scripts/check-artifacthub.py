@@ -107,10 +107,7 @@ def main(argv=None):
     parser.add_argument("--no-questions", action="store_true")
     args = parser.parse_args(argv)
 
-    questions = args.questions
-    if questions is None and not args.no_questions:
-        beside = os.path.join(os.path.dirname(os.path.abspath(args.metadata)), "questions-ui.yml")
-        questions = beside if os.path.exists(beside) else None
+    questions = artifacthub.questions_path(args.metadata, args.questions, args.no_questions)
     try:
         metadata = artifacthub.load_yaml(args.metadata)
         questions_text = None if args.no_questions else artifacthub.read_optional(questions)
