@@ -13,23 +13,21 @@ pub mod evaluate;
 pub mod json_path;
 pub mod k8s_names;
 pub mod label_selector;
+pub mod pod_text;
 pub mod scheduling;
 pub mod settings;
 pub mod warnings;
 
-use evaluate::{NamespaceLabels, Screen, Verdict, applies_to, evaluate_pod, screen};
+use evaluate::{NamespaceLabels, Screen, Verdict, applies_to, screen};
 use kubewarden_policy_sdk::host_capabilities::kubernetes::GetResourceRequest;
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
-use label_selector::Labels;
+use pod_text::{PodProbe, TextVerdict, evaluate_pod_text};
 use serde::Deserialize;
-use serde::de::{DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use settings::Profile;
 use std::borrow::Cow;
 use std::cell::RefCell;
-use std::fmt;
-use std::marker::PhantomData;
 use std::rc::Rc;
 use wapc_guest::prelude::*;
 
@@ -124,22 +122,16 @@ fn validate(payload: &[u8]) -> CallResult {
         }
     }
 
-    // The mutation works on the raw JSON, so that every field comes back as it was.
-    let pod: serde_json::Value = match serde_json::from_str(object.get()) {
-        Ok(pod) => pod,
-        Err(e) => return reject(format!("eci-profile: cannot read the pod: {e}")),
-    };
-    let namespace = match request_namespace {
-        Some(ns) => ns.to_string(),
-        None => pod["metadata"]["namespace"]
-            .as_str()
-            .unwrap_or("")
-            .to_string(),
-    };
+    // The decision reads only the fields it needs; the mutated pod is the
+    // request's own text with the additions, so every field comes back as it was.
     // A namespace read while screening is handed on: one lookup per request.
     let lookup = move |name: &str| looked_up.unwrap_or_else(|| read_namespace_labels(name));
-    let decision = evaluate_pod(&profile, pod, &namespace, lookup);
-    respond(decision.verdict, decision.warnings)
+    let decision = evaluate_pod_text(&profile, object.get(), request_namespace, lookup);
+    match decision.verdict {
+        TextVerdict::Accept => respond(Verdict::Accept, decision.warnings),
+        TextVerdict::Reject(message) => respond(Verdict::Reject(message), decision.warnings),
+        TextVerdict::Mutate(pod) => respond_mutated(&pod, decision.warnings),
+    }
 }
 
 /// Where a request's settings are.
@@ -218,184 +210,6 @@ fn expect(bytes: &[u8], at: usize, token: &[u8]) -> Option<usize> {
     bytes[at..].starts_with(token).then_some(at + token.len())
 }
 
-/// What the screen reads of a pod: `metadata.namespace`, `metadata.labels`
-/// and `spec.nodeSelector`; every other field is skipped unparsed. Anything
-/// else than expected (a list where a mapping belongs, labels that are not
-/// strings, a field given twice, …) fails the probe, and the full path says
-/// what is wrong. Unlike serde's derived structs, these read mappings only.
-#[derive(Default)]
-struct PodProbe<'a> {
-    namespace: Option<Cow<'a, str>>,
-    labels: Option<StringMap<'a>>,
-    node_selector: Option<StringMap<'a>>,
-}
-
-impl PodProbe<'_> {
-    fn namespace(&self) -> Option<&str> {
-        self.namespace.as_deref()
-    }
-
-    fn labels(&self) -> &StringMap<'_> {
-        static NONE: StringMap<'static> = StringMap(Vec::new());
-        self.labels.as_ref().unwrap_or(&NONE)
-    }
-
-    fn node_selector(&self) -> Option<&StringMap<'_>> {
-        self.node_selector.as_ref()
-    }
-}
-
-/// Which part of the pod a [`ProbeVisitor`] reads.
-#[derive(Clone, Copy)]
-enum Part {
-    Pod,
-    Metadata,
-    Spec,
-}
-
-struct ProbeVisitor<'a>(Part, PhantomData<&'a ()>);
-
-impl<'de: 'a, 'a> Visitor<'de> for ProbeVisitor<'a> {
-    type Value = PodProbe<'a>;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a mapping")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut probe = PodProbe::default();
-        let mut seen = [false; 2];
-        while let Some(key) = map.next_key::<Str<'a>>()? {
-            let slot = match (self.0, key.0.as_ref()) {
-                (Part::Pod, "metadata") | (Part::Metadata, "namespace") => 0,
-                (Part::Pod, "spec") | (Part::Metadata, "labels") | (Part::Spec, "nodeSelector") => {
-                    1
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-            };
-            if std::mem::replace(&mut seen[slot], true) {
-                return Err(A::Error::custom("a field is given twice"));
-            }
-            match (self.0, slot) {
-                (Part::Pod, _) => {
-                    let part = if slot == 0 {
-                        Part::Metadata
-                    } else {
-                        Part::Spec
-                    };
-                    // Each part fills only its own fields.
-                    if let Some(inner) = map.next_value_seed(OptionalPart(part, PhantomData))? {
-                        probe.namespace = probe.namespace.or(inner.namespace);
-                        probe.labels = probe.labels.or(inner.labels);
-                        probe.node_selector = probe.node_selector.or(inner.node_selector);
-                    }
-                }
-                (Part::Metadata, 0) => {
-                    probe.namespace = map.next_value::<Option<Str<'a>>>()?.map(|s| s.0);
-                }
-                (Part::Metadata, _) => probe.labels = map.next_value()?,
-                (Part::Spec, _) => probe.node_selector = map.next_value()?,
-            }
-        }
-        Ok(probe)
-    }
-}
-
-/// A part of the pod that may be absent or `null`.
-struct OptionalPart<'a>(Part, PhantomData<&'a ()>);
-
-impl<'de: 'a, 'a> DeserializeSeed<'de> for OptionalPart<'a> {
-    type Value = Option<PodProbe<'a>>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        struct Inner<'a>(Part, PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for Inner<'a> {
-            type Value = Option<PodProbe<'a>>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mapping or null")
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                d.deserialize_map(ProbeVisitor(self.0, PhantomData))
-                    .map(Some)
-            }
-        }
-        deserializer.deserialize_option(Inner(self.0, PhantomData))
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for PodProbe<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ProbeVisitor(Part::Pod, PhantomData))
-    }
-}
-
-/// A JSON object of strings (labels, a nodeSelector) in the order written,
-/// borrowed from the request where no escape forces a copy. Looked up from
-/// the end, so that a repeated key has its last value, as when the pod is
-/// parsed whole; a linear scan beats a tree for the few labels pods have.
-struct StringMap<'a>(Vec<(Cow<'a, str>, Cow<'a, str>)>);
-
-impl Labels for StringMap<'_> {
-    fn label(&self, key: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k.len() == key.len() && k == key)
-            .map(|(_, v)| v.as_ref())
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for StringMap<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MapVisitor<'a>(PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for MapVisitor<'a> {
-            type Value = StringMap<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a map of strings")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some((k, v)) = map.next_entry::<Str<'a>, Str<'a>>()? {
-                    out.push((k.0, v.0));
-                }
-                Ok(StringMap(out))
-            }
-        }
-        deserializer.deserialize_map(MapVisitor(PhantomData))
-    }
-}
-
-/// A string, borrowed when it has no escapes.
-struct Str<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StrVisitor<'a>(PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for StrVisitor<'a> {
-            type Value = Str<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Owned(v.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(StrVisitor(PhantomData))
-    }
-}
-
 fn respond(verdict: Verdict, warnings: Vec<String>) -> CallResult {
     let (accepted, message, mutated_object) = match verdict {
         Verdict::Accept => (true, None, None),
@@ -410,6 +224,20 @@ fn respond(verdict: Verdict, warnings: Vec<String>) -> CallResult {
         audit_annotations: None,
         warnings: (!warnings.is_empty()).then_some(warnings),
     })?)
+}
+
+/// The answer for a mutated pod: [`ValidationResponse`]'s fields, with the
+/// pod's text (valid JSON: the request's, plus serialised additions) as is,
+/// rather than parsed into a `Value` only to be written out again.
+fn respond_mutated(pod: &[u8], warnings: Vec<String>) -> CallResult {
+    let warnings = (!warnings.is_empty()).then_some(warnings);
+    let mut out = Vec::with_capacity(pod.len() + 128);
+    out.extend_from_slice(br#"{"accepted":true,"message":null,"code":null,"mutated_object":"#);
+    out.extend_from_slice(pod);
+    out.extend_from_slice(br#","audit_annotations":null,"warnings":"#);
+    serde_json::to_writer(&mut out, &warnings)?;
+    out.push(b'}');
+    Ok(out)
 }
 
 fn reject(message: String) -> CallResult {
@@ -447,7 +275,8 @@ fn compiled_settings(text: &str) -> Result<Rc<Profile>, String> {
     if let Some(hit) = cached_settings(text.as_bytes()) {
         return Ok(hit);
     }
-    let value: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
+    let value: serde_json::Value =
+        serde_json::from_slice(text.as_bytes()).map_err(|e| e.to_string())?;
     let profile = Rc::new(Profile::from_settings(&value).map_err(|e| e.to_string())?);
     COMPILED.set(Some((text.into(), Rc::clone(&profile))));
     Ok(profile)
@@ -546,6 +375,7 @@ fn namespace_labels(answer: &[u8]) -> Result<NamespaceLabels, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evaluate::evaluate_pod;
 
     fn envelope(payload: &str) -> Option<(String, String)> {
         split_envelope(payload.as_bytes()).map(|(request, settings)| {
@@ -610,38 +440,6 @@ mod tests {
 
     fn probe(text: &str) -> Result<PodProbe<'_>, serde_json::Error> {
         serde_json::from_slice(text.as_bytes())
-    }
-
-    #[test]
-    fn the_probe_reads_mappings_of_strings_only() {
-        let p = probe(r#"{"spec":{"nodeSelector":{"type":"virtual-kubelet"},"containers":[{"a":[1,{"b":null}]}]},"metadata":{"labels":{"a":"1","b":"x\"y","a":"2"},"namespace":"ns","name":"p"}}"#).unwrap();
-        assert_eq!(p.namespace(), Some("ns"));
-        assert_eq!(p.labels().label("a"), Some("2"));
-        assert_eq!(p.labels().label("b"), Some("x\"y"));
-        assert_eq!(p.labels().label("c"), None);
-        assert_eq!(
-            p.node_selector().unwrap().label("type"),
-            Some("virtual-kubelet")
-        );
-        let p = probe(r#"{"metadata":null,"spec":{"nodeSelector":null}}"#).unwrap();
-        assert!(p.labels().0.is_empty() && p.node_selector().is_none() && p.namespace().is_none());
-        for bad in [
-            "[]",
-            "[{}]",
-            "5",
-            r#"{"metadata":[]}"#,
-            r#"{"metadata":{"labels":[]}}"#,
-            r#"{"metadata":{"labels":{"a":5}}}"#,
-            r#"{"metadata":{"labels":{"a":null}}}"#,
-            r#"{"metadata":{"namespace":5}}"#,
-            r#"{"metadata":{},"metadata":{}}"#,
-            r#"{"metadata":{"labels":{},"labels":{}}}"#,
-            r#"{"spec":[]}"#,
-            r#"{"spec":{"nodeSelector":["a"]}}"#,
-            r#"{"spec":{"nodeSelector":{"a":true}}}"#,
-        ] {
-            assert!(probe(bad).is_err(), "{bad}");
-        }
     }
 
     /// Whenever the screen accepts, the full evaluation accepts too, unchanged

@@ -193,7 +193,7 @@ fn compile_selectors(value: &Value, errors: &mut Vec<String>) -> Vec<Selector> {
     let list = match value {
         Value::Null => return Vec::new(),
         Value::String(text) if text.trim().is_empty() => return Vec::new(),
-        Value::String(text) => match serde_json::from_str::<Value>(text) {
+        Value::String(text) => match serde_json::from_slice::<Value>(text.as_bytes()) {
             Ok(v) => {
                 parsed = v;
                 &parsed

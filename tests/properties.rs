@@ -14,6 +14,7 @@
 use eci_profile::evaluate::{
     Decision, NamespaceLabels, Screen, Source, Verdict, evaluate_pod, screen,
 };
+use eci_profile::pod_text::{TextVerdict, evaluate_pod_text};
 use eci_profile::scheduling::Addition;
 use eci_profile::settings::Profile;
 use proptest::prelude::*;
@@ -1088,6 +1089,47 @@ proptest! {
             }
         }
         prop_assert!(calls.get() <= 1, "{} namespace lookups", calls.get());
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// The adapter's text path (`pod_text`: the decision on a skeleton of the
+    /// fields it reads, the additions written into the request's own text) gives
+    /// the decision `evaluate_pod` gives on the whole pod, compact or indented,
+    /// for well-formed and corrupted pods alike.
+    #[test]
+    fn the_text_path_agrees_with_the_whole_pod(
+        model in settings_model(),
+        pod in prop_oneof![3 => pod(), 1 => corrupt(pod())],
+        pretty in any::<bool>(),
+        answer in prop::result::maybe_ok(namespace_labels(), "\\PC{0,10}"),
+        namespace in prop_oneof![1 => Just(None), 9 => Just(Some("team-a"))],
+    ) {
+        let profile = model.profile();
+        let text = if pretty {
+            serde_json::to_string_pretty(&pod).unwrap()
+        } else {
+            pod.to_string()
+        };
+        // Pods nested deeper than serde_json's recursion limit never reach the
+        // policy: the request around them cannot be read (the deep-nesting case).
+        // The whole pod as the policy would read it from that text.
+        let Ok(pod) = serde_json::from_str::<Value>(&text) else {
+            return Err(TestCaseError::reject("too deep for serde_json"));
+        };
+        let by_text = evaluate_pod_text(&profile, &text, namespace, |_| answer.clone());
+        let name = namespace.or(pod["metadata"]["namespace"].as_str()).unwrap_or("");
+        let whole = evaluate_pod(&profile, pod.clone(), name, |_| answer.clone());
+        let verdict = match by_text.verdict {
+            TextVerdict::Accept => Verdict::Accept,
+            TextVerdict::Reject(m) => Verdict::Reject(m),
+            TextVerdict::Mutate(out) => Verdict::Mutate(serde_json::from_slice(&out).unwrap()),
+        };
+        prop_assert_eq!(verdict, whole.verdict);
+        prop_assert_eq!(by_text.warnings, whole.warnings);
+        prop_assert_eq!(by_text.report, whole.report);
     }
 }
 

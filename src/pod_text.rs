@@ -1,0 +1,680 @@
+//! The pod as the request carries it, as JSON text: a probe for the screen,
+//! a *skeleton* for the decision, and the mutated pod written back as text.
+//!
+//! Building a `serde_json::Value` of the whole pod and serialising it again
+//! cost more than the decision itself, for fields the policy never reads
+//! (env, probes, resources, volume mounts …). Here the pod is read into a
+//! skeleton: the same JSON with only the fields the decision reads
+//! ([`METADATA`], [`SPEC`]), every other field skipped unparsed. The decision
+//! runs on the skeleton as it would on the whole pod, and the mutated pod is
+//! the original text with each field the decision wrote (`metadata.labels`,
+//! `metadata.annotations`, `spec.nodeSelector`, `spec.tolerations`) replaced
+//! by its new value: every other byte is the user's, in the user's order.
+//! Anything unusual (a part that is not a mapping, …) goes the old way: the
+//! whole pod as a `Value`, so that errors read exactly as before.
+
+use crate::evaluate::{Decision, NamespaceLabels, Report, Source, Verdict, evaluate_pod};
+use crate::label_selector::Labels;
+use crate::scheduling::Addition;
+use crate::settings::Profile;
+use crate::warnings::PREFIX;
+use serde::Deserialize;
+use serde::de::{
+    DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
+};
+use serde_json::value::RawValue;
+use serde_json::{Map, Number, Value};
+use std::borrow::Cow;
+use std::fmt;
+use std::marker::PhantomData;
+
+// ---------------------------------------------------------------------------
+// The decision on the text
+// ---------------------------------------------------------------------------
+
+/// What the policy answers, with the mutated pod as JSON text.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TextVerdict {
+    Accept,
+    /// Accept with this mutated pod (JSON text, UTF-8).
+    Mutate(Vec<u8>),
+    Reject(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TextDecision {
+    pub verdict: TextVerdict,
+    pub warnings: Vec<String>,
+    pub report: Report,
+}
+
+/// [`evaluate_pod`] on the pod's JSON text: the same decision, with the
+/// mutated pod as the original text plus the additions. The namespace is the
+/// request's, else the pod's `metadata.namespace`.
+pub fn evaluate_pod_text<F>(
+    profile: &Profile,
+    text: &str,
+    request_namespace: Option<&str>,
+    lookup: F,
+) -> TextDecision
+where
+    F: FnOnce(&str) -> Result<NamespaceLabels, String>,
+{
+    let namespace_of = |pod: &Value| {
+        request_namespace
+            .or(pod["metadata"]["namespace"].as_str())
+            .unwrap_or("")
+            .to_string()
+    };
+    if let Some((pod, skeleton)) = PodText::read(text) {
+        let namespace = namespace_of(&skeleton);
+        let d = evaluate_pod(profile, skeleton, &namespace, lookup);
+        let verdict = match d.verdict {
+            Verdict::Mutate(out) => TextVerdict::Mutate(pod.write(&out, &d.report.additions)),
+            other => text_verdict(other),
+        };
+        return TextDecision {
+            verdict,
+            warnings: d.warnings,
+            report: d.report,
+        };
+    }
+    // The old way, whole; only odd pods get here.
+    let pod: Value = match serde_json::from_slice(text.as_bytes()) {
+        Ok(pod) => pod,
+        Err(e) => {
+            return TextDecision {
+                verdict: TextVerdict::Reject(format!("{PREFIX}cannot read the pod: {e}")),
+                warnings: Vec::new(),
+                report: Report::default(),
+            };
+        }
+    };
+    let namespace = namespace_of(&pod);
+    let Decision {
+        verdict,
+        warnings,
+        report,
+    } = evaluate_pod(profile, pod, &namespace, lookup);
+    TextDecision {
+        verdict: text_verdict(verdict),
+        warnings,
+        report,
+    }
+}
+
+fn text_verdict(verdict: Verdict) -> TextVerdict {
+    match verdict {
+        Verdict::Accept => TextVerdict::Accept,
+        Verdict::Mutate(pod) => TextVerdict::Mutate(json(&pod)),
+        Verdict::Reject(message) => TextVerdict::Reject(message),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// What the decision reads
+// ---------------------------------------------------------------------------
+
+/// Which parts of a JSON value the decision reads.
+pub enum Keep {
+    /// The whole value.
+    All,
+    /// Of a mapping, these fields (each as given); any other value whole.
+    Fields(&'static [(&'static str, Keep)]),
+    /// Of a list, each item as given; any other value whole.
+    Each(&'static Keep),
+}
+
+const CONTAINER: Keep = Keep::Fields(&[
+    ("name", Keep::All),
+    (
+        "securityContext",
+        Keep::Fields(&[("privileged", Keep::All)]),
+    ),
+    (
+        "ports",
+        Keep::Each(&Keep::Fields(&[("hostPort", Keep::All)])),
+    ),
+]);
+
+/// The `metadata` fields read by `evaluate`, `effects`, `scheduling` and the adapter.
+pub const METADATA: &[(&str, Keep)] = &[
+    ("namespace", Keep::All),
+    ("labels", Keep::All),
+    ("annotations", Keep::All),
+    ("ownerReferences", Keep::All),
+];
+
+/// The `spec` fields read by `evaluate`, `scheduling` and `warnings`.
+pub const SPEC: &[(&str, Keep)] = &[
+    ("nodeName", Keep::All),
+    ("nodeSelector", Keep::All),
+    ("affinity", Keep::All),
+    ("tolerations", Keep::All),
+    ("hostNetwork", Keep::All),
+    ("hostPID", Keep::All),
+    ("hostIPC", Keep::All),
+    ("initContainers", Keep::Each(&CONTAINER)),
+    ("containers", Keep::Each(&CONTAINER)),
+    (
+        "volumes",
+        Keep::Each(&Keep::Fields(&[
+            ("name", Keep::All),
+            ("hostPath", Keep::All),
+        ])),
+    ),
+];
+
+const METADATA_PART: Keep = Keep::Fields(METADATA);
+const SPEC_PART: Keep = Keep::Fields(SPEC);
+
+/// The fields the decision writes, per part; their text is replaced as a whole.
+const WRITTEN: [(&str, [&str; 2]); 2] = [
+    ("metadata", ["labels", "annotations"]),
+    ("spec", ["nodeSelector", "tolerations"]),
+];
+
+/// Where an addition goes: (part, field) indices into [`WRITTEN`].
+fn written_at(addition: &Addition) -> (usize, usize) {
+    match addition {
+        Addition::Label(..) => (0, 0),
+        Addition::Annotation(..) => (0, 1),
+        Addition::NodeSelector(..) => (1, 0),
+        Addition::Toleration(_) => (1, 1),
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Reading the skeleton, with the places to write
+// ---------------------------------------------------------------------------
+
+/// A byte range of the pod's text.
+type Span = (usize, usize);
+
+/// A mapping of the pod's text (the pod, its metadata, its spec).
+#[derive(Debug)]
+struct Level {
+    /// From `{` to `}`, both included.
+    span: Span,
+    has_fields: bool,
+    /// Where the written fields' values are (the last, if given twice).
+    written: [Option<Span>; 2],
+}
+
+/// A part (`metadata`, `spec`) as the text has it.
+#[derive(Debug)]
+enum Part {
+    Absent,
+    Null(Span),
+    Mapping(Level),
+}
+
+/// The pod's text, and where the decision's additions go.
+#[derive(Debug)]
+pub struct PodText<'a> {
+    text: &'a str,
+    root: Level,
+    parts: [Part; 2],
+}
+
+impl<'a> PodText<'a> {
+    /// The skeleton of a pod whose root, `metadata` and `spec` are mappings
+    /// (or null/absent parts); `None` for anything else.
+    pub fn read(text: &'a str) -> Option<(PodText<'a>, Value)> {
+        let root: Fields<'a> = serde_json::from_slice(text.as_bytes()).ok()?;
+        let mut skeleton = Map::new();
+        let mut parts = [Part::Absent, Part::Absent];
+        for (p, (name, written)) in WRITTEN.iter().enumerate() {
+            let Some(raw) = root.find(name) else { continue };
+            let span = span_of(text, raw.get());
+            if raw.get() == "null" {
+                parts[p] = Part::Null(span);
+                skeleton.insert(name.to_string(), Value::Null);
+                continue;
+            }
+            let mut found = Found {
+                names: written,
+                at: [None, None],
+                has_fields: false,
+            };
+            let keep = if p == 0 { &METADATA_PART } else { &SPEC_PART };
+            let mut de = serde_json::Deserializer::from_slice(raw.get().as_bytes());
+            let seed = Masked {
+                keep,
+                found: Some(&mut found),
+            };
+            let Ok(Value::Object(part)) = seed.deserialize(&mut de) else {
+                return None;
+            };
+            parts[p] = Part::Mapping(Level {
+                span,
+                has_fields: found.has_fields,
+                written: found.at.map(|raw| raw.map(|raw| span_of(text, raw))),
+            });
+            skeleton.insert(name.to_string(), Value::Object(part));
+        }
+        let root = Level {
+            span: (0, text.len()),
+            has_fields: !root.0.is_empty(),
+            written: [None, None],
+        };
+        Some((PodText { text, root, parts }, Value::Object(skeleton)))
+    }
+
+    /// The pod's text with the written fields replaced by their values in
+    /// `mutated` (the skeleton after the decision).
+    pub fn write(&self, mutated: &Value, additions: &[(Source, Addition)]) -> Vec<u8> {
+        let mut touched = [[false; 2]; 2];
+        for (_, addition) in additions {
+            let (p, f) = written_at(addition);
+            touched[p][f] = true;
+        }
+        let mut edits: Vec<(Span, Vec<u8>)> = Vec::new();
+        let mut new_parts = Vec::new();
+        for (p, (name, fields)) in WRITTEN.iter().enumerate() {
+            if !touched[p].contains(&true) {
+                continue;
+            }
+            let new_part = &mutated[name];
+            match &self.parts[p] {
+                Part::Mapping(level) => {
+                    let mut new_fields = Vec::new();
+                    for (f, field) in fields.iter().enumerate() {
+                        if !touched[p][f] {
+                            continue;
+                        }
+                        match level.written[f] {
+                            Some(span) => edits.push((span, json(&new_part[field]))),
+                            None => new_fields.push(member(field, &new_part[field])),
+                        }
+                    }
+                    if !new_fields.is_empty() {
+                        edits.push(append(level, &new_fields));
+                    }
+                }
+                Part::Null(span) => edits.push((*span, json(new_part))),
+                Part::Absent => new_parts.push(member(name, new_part)),
+            }
+        }
+        if !new_parts.is_empty() {
+            edits.push(append(&self.root, &new_parts));
+        }
+        let extra: usize = edits.iter().map(|(_, text)| text.len()).sum();
+        let text = self.text.as_bytes();
+        let mut out = Vec::with_capacity(text.len() + extra);
+        let mut at = 0;
+        // In text order; there are seven edits at most (a sort would cost 4 KB of module).
+        while let Some(next) = (0..edits.len()).min_by_key(|&i| edits[i].0.0) {
+            let ((start, end), new) = edits.swap_remove(next);
+            out.extend_from_slice(&text[at..start]);
+            out.extend_from_slice(&new);
+            at = end;
+        }
+        out.extend_from_slice(&text[at..]);
+        out
+    }
+}
+
+/// A value's JSON text.
+fn json(value: &Value) -> Vec<u8> {
+    // Writing a `Value` into a `Vec` cannot fail.
+    serde_json::to_vec(value).unwrap_or_default()
+}
+
+/// `"name":value`.
+fn member(name: &str, value: &Value) -> Vec<u8> {
+    let mut out = json(&Value::from(name));
+    out.push(b':');
+    out.extend(json(value));
+    out
+}
+
+/// Inserts members before a mapping's closing `}`.
+fn append(level: &Level, members: &[Vec<u8>]) -> (Span, Vec<u8>) {
+    let at = level.span.1 - 1;
+    let mut text = Vec::new();
+    for member in members {
+        if level.has_fields || !text.is_empty() {
+            text.push(b',');
+        }
+        text.extend_from_slice(member);
+    }
+    ((at, at), text)
+}
+
+/// Where `part`, a slice of `text`, lies in it.
+fn span_of(text: &str, part: &str) -> Span {
+    let start = part.as_ptr() as usize - text.as_ptr() as usize;
+    (start, start + part.len())
+}
+
+/// The fields of a mapping, in the order given, each value as raw text.
+struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+
+impl<'a> Fields<'a> {
+    /// The last value given for `name` (a repeated field counts as its last, as in `Value`).
+    fn find(&self, name: &str) -> Option<&'a RawValue> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| *v)
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct FieldsVisitor<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for FieldsVisitor<'a> {
+            type Value = Fields<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::new();
+                while let Some((k, v)) = map.next_entry::<Str<'a>, &'a RawValue>()? {
+                    out.push((k.0, v));
+                }
+                Ok(Fields(out))
+            }
+        }
+        deserializer.deserialize_map(FieldsVisitor(PhantomData))
+    }
+}
+
+/// Where a part's written fields are, noted while reading it.
+struct Found<'de> {
+    names: &'static [&'static str; 2],
+    /// The text of each written field's value (the last, if given twice).
+    at: [Option<&'de str>; 2],
+    has_fields: bool,
+}
+
+/// A `Value` of only the parts `keep` names; with `found`, a part whose
+/// written fields' places are noted.
+struct Masked<'s, 'de> {
+    keep: &'static Keep,
+    found: Option<&'s mut Found<'de>>,
+}
+
+/// A nested value: nothing to note.
+fn nested<'s, 'de>(keep: &'static Keep) -> Masked<'s, 'de> {
+    Masked { keep, found: None }
+}
+
+impl<'de> DeserializeSeed<'de> for Masked<'_, 'de> {
+    type Value = Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
+        match (self.keep, &self.found) {
+            (Keep::All, None) => Value::deserialize(deserializer),
+            _ => deserializer.deserialize_any(self),
+        }
+    }
+}
+
+/// Builds a `Value` as `Value`'s own visitor does, pruned by `keep`.
+impl<'de> Visitor<'de> for Masked<'_, 'de> {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        self.deserialize(d)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let item = match self.keep {
+            Keep::Each(item) => item,
+            _ => &Keep::All,
+        };
+        let mut out = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(v) = seq.next_element_seed(nested(item))? {
+            out.push(v);
+        }
+        Ok(Value::Array(out))
+    }
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<Str<'de>>()? {
+            let written = match &mut self.found {
+                Some(found) => {
+                    found.has_fields = true;
+                    found
+                        .names
+                        .iter()
+                        .position(|w| *w == key.0)
+                        .map(|w| (w, found))
+                }
+                None => None,
+            };
+            if let Some((w, found)) = written {
+                // Kept whole, and its place noted: the decision may replace it.
+                let raw: &'de RawValue = map.next_value()?;
+                found.at[w] = Some(raw.get());
+                let value =
+                    serde_json::from_slice(raw.get().as_bytes()).map_err(A::Error::custom)?;
+                out.insert(key.0.into_owned(), value);
+                continue;
+            }
+            let keep = match self.keep {
+                Keep::Fields(fields) => fields.iter().find(|(k, _)| *k == key.0).map(|(_, k)| k),
+                _ => Some(&Keep::All),
+            };
+            match keep {
+                Some(keep) => {
+                    let value = map.next_value_seed(nested(keep))?;
+                    out.insert(key.0.into_owned(), value);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Value::Object(out))
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The probe: labels and nodeSelector only, borrowed
+// ---------------------------------------------------------------------------
+
+/// What the screen reads of a pod: `metadata.namespace`, `metadata.labels`
+/// and `spec.nodeSelector`; every other field is skipped unparsed. Anything
+/// else than expected (a list where a mapping belongs, labels that are not
+/// strings, a field given twice, …) fails the probe, and the full path says
+/// what is wrong. Unlike serde's derived structs, these read mappings only.
+#[derive(Default)]
+pub struct PodProbe<'a> {
+    namespace: Option<Cow<'a, str>>,
+    labels: Option<StringMap<'a>>,
+    node_selector: Option<StringMap<'a>>,
+}
+
+impl PodProbe<'_> {
+    pub fn namespace(&self) -> Option<&str> {
+        self.namespace.as_deref()
+    }
+
+    pub fn labels(&self) -> &StringMap<'_> {
+        static NONE: StringMap<'static> = StringMap(Vec::new());
+        self.labels.as_ref().unwrap_or(&NONE)
+    }
+
+    pub fn node_selector(&self) -> Option<&StringMap<'_>> {
+        self.node_selector.as_ref()
+    }
+}
+
+/// Which part of the pod a [`ProbeVisitor`] reads.
+#[derive(Clone, Copy)]
+enum ProbePart {
+    Pod,
+    Metadata,
+    Spec,
+}
+
+struct ProbeVisitor<'a>(ProbePart, PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> Visitor<'de> for ProbeVisitor<'a> {
+    type Value = PodProbe<'a>;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a mapping")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        use ProbePart::*;
+        let mut probe = PodProbe::default();
+        let mut seen = [false; 2];
+        while let Some(key) = map.next_key::<Str<'a>>()? {
+            let slot = match (self.0, key.0.as_ref()) {
+                (Pod, "metadata") | (Metadata, "namespace") => 0,
+                (Pod, "spec") | (Metadata, "labels") | (Spec, "nodeSelector") => 1,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            if std::mem::replace(&mut seen[slot], true) {
+                return Err(A::Error::custom("a field is given twice"));
+            }
+            match (self.0, slot) {
+                (Pod, _) => {
+                    let part = if slot == 0 { Metadata } else { Spec };
+                    // Each part fills only its own fields.
+                    if let Some(inner) = map.next_value_seed(OptionalPart(part, PhantomData))? {
+                        probe.namespace = probe.namespace.or(inner.namespace);
+                        probe.labels = probe.labels.or(inner.labels);
+                        probe.node_selector = probe.node_selector.or(inner.node_selector);
+                    }
+                }
+                (Metadata, 0) => {
+                    probe.namespace = map.next_value::<Option<Str<'a>>>()?.map(|s| s.0);
+                }
+                (Metadata, _) => probe.labels = map.next_value()?,
+                (Spec, _) => probe.node_selector = map.next_value()?,
+            }
+        }
+        Ok(probe)
+    }
+}
+
+/// A part of the pod that may be absent or `null`.
+struct OptionalPart<'a>(ProbePart, PhantomData<&'a ()>);
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for OptionalPart<'a> {
+    type Value = Option<PodProbe<'a>>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        struct Inner<'a>(ProbePart, PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for Inner<'a> {
+            type Value = Option<PodProbe<'a>>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a mapping or null")
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(None)
+            }
+            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+                d.deserialize_map(ProbeVisitor(self.0, PhantomData))
+                    .map(Some)
+            }
+        }
+        deserializer.deserialize_option(Inner(self.0, PhantomData))
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for PodProbe<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ProbeVisitor(ProbePart::Pod, PhantomData))
+    }
+}
+
+/// A JSON object of strings (labels, a nodeSelector) in the order written,
+/// borrowed from the request where no escape forces a copy. Looked up from
+/// the end, so that a repeated key has its last value, as when the pod is
+/// parsed whole; a linear scan beats a tree for the few labels pods have.
+pub struct StringMap<'a>(pub Vec<(Cow<'a, str>, Cow<'a, str>)>);
+
+impl Labels for StringMap<'_> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k.len() == key.len() && k == key)
+            .map(|(_, v)| v.as_ref())
+    }
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for StringMap<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct MapVisitor<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for MapVisitor<'a> {
+            type Value = StringMap<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of strings")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                while let Some((k, v)) = map.next_entry::<Str<'a>, Str<'a>>()? {
+                    out.push((k.0, v.0));
+                }
+                Ok(StringMap(out))
+            }
+        }
+        deserializer.deserialize_map(MapVisitor(PhantomData))
+    }
+}
+
+/// A string, borrowed when it has no escapes.
+struct Str<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct StrVisitor<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for StrVisitor<'a> {
+            type Value = Str<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a string")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Str(Cow::Owned(v.to_owned())))
+            }
+        }
+        deserializer.deserialize_str(StrVisitor(PhantomData))
+    }
+}
+
+#[cfg(test)]
+mod tests;
