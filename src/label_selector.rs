@@ -2,7 +2,9 @@
 //! checked once when the settings are compiled and then matched with no
 //! further checks: evaluation cannot meet an invalid selector.
 
-use crate::json_path::{entry, field, item, opt_array, opt_object, opt_str, setting_string, show};
+use crate::json_path::{
+    At, entry, field, item, opt_array, opt_object, opt_str, setting_string, show,
+};
 use crate::k8s_names::{label_key, label_pair, label_value};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -87,7 +89,7 @@ impl LabelSelector {
 
     /// Compiles a LabelSelector from settings; `path` names it in errors
     /// (e.g. `objectSelector`). All problems are pushed to `errors`.
-    pub fn compile(value: &Value, path: &str, errors: &mut Vec<String>) -> Option<Self> {
+    pub fn compile(value: &Value, path: At, errors: &mut Vec<String>) -> Option<Self> {
         let map = match opt_object(Some(value), path) {
             Ok(Some(map)) => map,
             Ok(None) => return None,
@@ -144,7 +146,7 @@ impl fmt::Display for LabelSelector {
 }
 
 /// Records `check`'s error, if any, at `path`; whether it passed.
-fn passes(check: Result<(), String>, path: &str, errors: &mut Vec<String>) -> bool {
+fn passes(check: Result<(), String>, path: At, errors: &mut Vec<String>) -> bool {
     check
         .map_err(|why| errors.push(format!("{path}: {why}")))
         .is_ok()
@@ -152,7 +154,7 @@ fn passes(check: Result<(), String>, path: &str, errors: &mut Vec<String>) -> bo
 
 fn compile_match_labels(
     value: &Value,
-    path: &str,
+    path: At,
     out: &mut Vec<Requirement>,
     errors: &mut Vec<String>,
 ) {
@@ -178,7 +180,7 @@ fn compile_match_labels(
 
 fn compile_match_expressions(
     value: &Value,
-    path: &str,
+    path: At,
     out: &mut Vec<Requirement>,
     errors: &mut Vec<String>,
 ) {
@@ -195,7 +197,7 @@ fn compile_match_expressions(
     }
 }
 
-fn compile_expression(expr: &Value, path: &str, errors: &mut Vec<String>) -> Option<Requirement> {
+fn compile_expression(expr: &Value, path: At, errors: &mut Vec<String>) -> Option<Requirement> {
     let map = match opt_object(Some(expr), path) {
         Ok(Some(map)) => map,
         Ok(None) => {
@@ -304,7 +306,7 @@ mod tests {
 
     fn compile(v: Value) -> Result<LabelSelector, Vec<String>> {
         let mut errors = Vec::new();
-        match LabelSelector::compile(&v, "objectSelector", &mut errors) {
+        match LabelSelector::compile(&v, &"objectSelector", &mut errors) {
             Some(s) if errors.is_empty() => Ok(s),
             _ => Err(errors),
         }

@@ -18,9 +18,8 @@ pub mod scheduling;
 pub mod settings;
 pub mod warnings;
 
-use evaluate::{NamespaceLabels, Screen, Verdict, applies_to, screen};
+use evaluate::{NamespaceLabels, Screen, applies_to, screen};
 use kubewarden_policy_sdk::host_capabilities::kubernetes::GetResourceRequest;
-use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use pod_text::{PodProbe, TextVerdict, evaluate_pod_text};
 use serde::Deserialize;
@@ -90,7 +89,7 @@ fn validate(payload: &[u8]) -> CallResult {
         &request.operation,
         sub_resource,
     ) {
-        return respond(Verdict::Accept, Vec::new());
+        return respond(TextVerdict::Accept, Vec::new());
     }
     let profile = match settings {
         FoundSettings::Cached(profile) => profile,
@@ -117,7 +116,7 @@ fn validate(payload: &[u8]) -> CallResult {
             namespace,
             read_namespace_labels,
         ) {
-            Screen::Accept => return respond(Verdict::Accept, Vec::new()),
+            Screen::Accept => return respond(TextVerdict::Accept, Vec::new()),
             Screen::Evaluate(lookup) => looked_up = lookup,
         }
     }
@@ -127,11 +126,7 @@ fn validate(payload: &[u8]) -> CallResult {
     // A namespace read while screening is handed on: one lookup per request.
     let lookup = move |name: &str| looked_up.unwrap_or_else(|| read_namespace_labels(name));
     let decision = evaluate_pod_text(&profile, object.get(), request_namespace, lookup);
-    match decision.verdict {
-        TextVerdict::Accept => respond(Verdict::Accept, decision.warnings),
-        TextVerdict::Reject(message) => respond(Verdict::Reject(message), decision.warnings),
-        TextVerdict::Mutate(pod) => respond_mutated(&pod, decision.warnings),
-    }
+    respond(decision.verdict, decision.warnings)
 }
 
 /// Where a request's settings are.
@@ -210,38 +205,31 @@ fn expect(bytes: &[u8], at: usize, token: &[u8]) -> Option<usize> {
     bytes[at..].starts_with(token).then_some(at + token.len())
 }
 
-fn respond(verdict: Verdict, warnings: Vec<String>) -> CallResult {
-    let (accepted, message, mutated_object) = match verdict {
-        Verdict::Accept => (true, None, None),
-        Verdict::Mutate(pod) => (true, None, Some(pod)),
-        Verdict::Reject(message) => (false, Some(message), None),
-    };
-    Ok(serde_json::to_vec(&ValidationResponse {
-        accepted,
-        message,
-        code: None,
-        mutated_object,
-        audit_annotations: None,
-        warnings: (!warnings.is_empty()).then_some(warnings),
-    })?)
-}
-
-/// The answer for a mutated pod: [`ValidationResponse`]'s fields, with the
-/// pod's text (valid JSON: the request's, plus serialised additions) as is,
+/// The answer to `validate`: [`ValidationResponse`]'s fields, in its order,
+/// absent ones `null`. Written by hand so that a mutated pod's text (valid
+/// JSON: the request's own, plus serialised additions) goes out as it is,
 /// rather than parsed into a `Value` only to be written out again.
-fn respond_mutated(pod: &[u8], warnings: Vec<String>) -> CallResult {
-    let warnings = (!warnings.is_empty()).then_some(warnings);
+fn respond(verdict: TextVerdict, warnings: Vec<String>) -> CallResult {
+    let (accepted, message, pod): (&[u8], _, &[u8]) = match &verdict {
+        TextVerdict::Accept => (b"true", None, b"null"),
+        TextVerdict::Mutate(pod) => (b"true", None, pod),
+        TextVerdict::Reject(message) => (b"false", Some(message), b"null"),
+    };
     let mut out = Vec::with_capacity(pod.len() + 128);
-    out.extend_from_slice(br#"{"accepted":true,"message":null,"code":null,"mutated_object":"#);
+    out.extend_from_slice(br#"{"accepted":"#);
+    out.extend_from_slice(accepted);
+    out.extend_from_slice(br#","message":"#);
+    serde_json::to_writer(&mut out, &message)?;
+    out.extend_from_slice(br#","code":null,"mutated_object":"#);
     out.extend_from_slice(pod);
     out.extend_from_slice(br#","audit_annotations":null,"warnings":"#);
-    serde_json::to_writer(&mut out, &warnings)?;
+    serde_json::to_writer(&mut out, &(!warnings.is_empty()).then_some(warnings))?;
     out.push(b'}');
     Ok(out)
 }
 
 fn reject(message: String) -> CallResult {
-    respond(Verdict::Reject(message), Vec::new())
+    respond(TextVerdict::Reject(message), Vec::new())
 }
 
 fn validate_settings(payload: &[u8]) -> CallResult {
@@ -375,7 +363,7 @@ fn namespace_labels(answer: &[u8]) -> Result<NamespaceLabels, String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::evaluate::evaluate_pod;
+    use crate::evaluate::{Verdict, evaluate_pod};
 
     fn envelope(payload: &str) -> Option<(String, String)> {
         split_envelope(payload.as_bytes()).map(|(request, settings)| {
@@ -422,6 +410,46 @@ mod tests {
             assert_eq!(envelope(&other), None, "{other}");
         }
         COMPILED.set(None);
+    }
+
+    #[test]
+    fn answers_read_as_the_sdk_validation_response() {
+        use kubewarden_policy_sdk::response::ValidationResponse;
+        let read = |verdict, warnings: &[&str]| {
+            let warnings = warnings.iter().map(|w| w.to_string()).collect();
+            let bytes = respond(verdict, warnings).unwrap();
+            let r: ValidationResponse = serde_json::from_slice(&bytes).unwrap();
+            (
+                r.accepted,
+                r.message,
+                r.code,
+                r.mutated_object,
+                r.audit_annotations,
+                r.warnings,
+            )
+        };
+        assert_eq!(
+            read(TextVerdict::Accept, &[]),
+            (true, None, None, None, None, None)
+        );
+        assert_eq!(
+            read(TextVerdict::Reject("no \"x\"".into()), &[]),
+            (false, Some("no \"x\"".into()), None, None, None, None)
+        );
+        assert_eq!(
+            read(
+                TextVerdict::Mutate(br#"{"a":[1,{"b":null}]}"#.to_vec()),
+                &["w1", "w\n2"]
+            ),
+            (
+                true,
+                None,
+                None,
+                Some(serde_json::json!({"a": [1, {"b": null}]})),
+                None,
+                Some(vec!["w1".into(), "w\n2".into()])
+            )
+        );
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Sending a pod to a virtual node: the never-send rules, and the nodeSelector
 //! pairs and tolerations to add (never duplicated).
 
-use crate::json_path::{entry, field, item, object_entry, opt_array, opt_object, opt_str, show};
+use crate::json_path::{
+    At, entry, field, item, object_entry, opt_array, opt_object, opt_str, show,
+};
 use crate::k8s_names::{label_key, label_value};
 use crate::settings::VirtualNode;
 use serde_json::{Map, Value};
@@ -28,7 +30,7 @@ const EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 impl Toleration {
     /// Reads a toleration from a pod (`strict: false`) or from settings
     /// (`strict: true`: unknown fields refused); only types are checked here.
-    pub fn from_json(raw: &Value, path: &str, strict: bool) -> Result<Toleration, String> {
+    pub fn from_json(raw: &Value, path: At, strict: bool) -> Result<Toleration, String> {
         let map = opt_object(Some(raw), path)?
             .ok_or_else(|| format!("{path}: expected a mapping, found null"))?;
         let mut t = Toleration {
@@ -286,11 +288,7 @@ fn affinity_excludes_virtual_nodes(
 }
 
 /// `Some(description)` when this node selector requirement fails on every virtual node.
-fn expression_excludes(
-    expr: &Value,
-    path: &str,
-    vn: &VirtualNode,
-) -> Result<Option<String>, String> {
+fn expression_excludes(expr: &Value, path: At, vn: &VirtualNode) -> Result<Option<String>, String> {
     let expr = opt_object(Some(expr), path)?;
     let key = opt_str(expr.and_then(|e| e.get("key")), &field(path, "key"))?.unwrap_or("");
     let op = opt_str(

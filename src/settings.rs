@@ -272,7 +272,7 @@ fn compile_selector(
     // Errors name the selector by position and, once known, by name.
     let who = match name {
         Some(name) => format!("{at} {}", show(&name.into())),
-        None => at.clone(),
+        None => at.to_string(),
     };
     if let Some(name) = name {
         let lower = name.to_lowercase();
@@ -328,7 +328,7 @@ fn compile_label_selector(
     errors: &mut Vec<String>,
 ) -> Option<LabelSelector> {
     let mut local = Vec::new();
-    let compiled = LabelSelector::compile(value, name, &mut local);
+    let compiled = LabelSelector::compile(value, &name, &mut local);
     errors.extend(local.into_iter().map(|e| format!("{who}: {e}")));
     compiled
 }

@@ -5,7 +5,7 @@ use super::*;
 use serde_json::json;
 
 fn tol(v: Value) -> Toleration {
-    Toleration::from_json(&v, "t", true).unwrap()
+    Toleration::from_json(&v, &"t", true).unwrap()
 }
 
 #[test]
