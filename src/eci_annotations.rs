@@ -268,7 +268,7 @@ pub(crate) fn is_known(key: &str) -> bool {
 }
 
 fn check_value(kind: Kind, value: &str) -> Result<(), String> {
-    let v = quote(value);
+    let v = Quoted(value);
     match kind {
         Free => Ok(()),
         Bool => match value {
@@ -483,6 +483,15 @@ fn osa_distance(a: &[char], b: &[char]) -> usize {
 }
 
 /// A value as the other settings errors show one: JSON-quoted, cut after 60 characters.
+/// [`quote`], written only when a message is.
+struct Quoted<'a>(&'a str);
+
+impl std::fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str(&quote(self.0))
+    }
+}
+
 fn quote(value: &str) -> String {
     const MAX: usize = 60;
     let text = Value::String(value.to_owned()).to_string();

@@ -194,8 +194,8 @@ type Span = (usize, usize);
 /// A mapping of the pod's text (the pod, its metadata, its spec).
 #[derive(Debug)]
 struct Level {
-    /// From `{` to `}`, both included.
-    span: Span,
+    /// Where its closing `}` is.
+    close: usize,
     has_fields: bool,
     /// Where the written fields' values are (the last, if given twice).
     written: [Option<Span>; 2],
@@ -219,43 +219,35 @@ pub struct PodText<'a> {
 
 impl<'a> PodText<'a> {
     /// The skeleton of a pod whose root, `metadata` and `spec` are mappings
-    /// (or null/absent parts); `None` for anything else.
+    /// (or null/absent parts), read in one pass; `None` for anything else
+    /// (and for a field name with escapes after a part, which this reader
+    /// cannot place).
     pub fn read(text: &'a str) -> Option<(PodText<'a>, Value)> {
-        let root: Fields<'a> = serde_json::from_slice(text.as_bytes()).ok()?;
+        let bytes = text.as_bytes();
+        // The pod's closing `}` (the text may end in whitespace).
+        let close = value_end(bytes, bytes.len(), false)?.checked_sub(1)?;
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let (read, has_fields) = de.deserialize_map(RootReader { text, close }).ok()?;
         let mut skeleton = Map::new();
         let mut parts = [Part::Absent, Part::Absent];
-        for (p, (name, written)) in WRITTEN.iter().enumerate() {
-            let Some(raw) = root.find(name) else { continue };
-            let span = span_of(text, raw.get());
-            if raw.get() == "null" {
-                parts[p] = Part::Null(span);
-                skeleton.insert(name.to_string(), Value::Null);
+        for (p, read) in read.into_iter().enumerate() {
+            let Some((value, found, end)) = read else {
                 continue;
-            }
-            let mut found = Found {
-                names: written,
-                at: [None, None],
-                has_fields: false,
             };
-            let keep = if p == 0 { &METADATA_PART } else { &SPEC_PART };
-            let mut de = serde_json::Deserializer::from_slice(raw.get().as_bytes());
-            let seed = Masked {
-                keep,
-                found: Some(&mut found),
+            parts[p] = match &value {
+                Value::Null => Part::Null((end - 4, end)),
+                Value::Object(_) => Part::Mapping(Level {
+                    close: end - 1,
+                    has_fields: found.has_fields,
+                    written: found.at.map(|raw| raw.map(|raw| span_of(text, raw))),
+                }),
+                _ => return None,
             };
-            let Ok(Value::Object(part)) = seed.deserialize(&mut de) else {
-                return None;
-            };
-            parts[p] = Part::Mapping(Level {
-                span,
-                has_fields: found.has_fields,
-                written: found.at.map(|raw| raw.map(|raw| span_of(text, raw))),
-            });
-            skeleton.insert(name.to_string(), Value::Object(part));
+            skeleton.insert(WRITTEN[p].0.to_string(), value);
         }
         let root = Level {
-            span: (0, text.len()),
-            has_fields: !root.0.is_empty(),
+            close,
+            has_fields,
             written: [None, None],
         };
         Some((PodText { text, root, parts }, Value::Object(skeleton)))
@@ -331,7 +323,7 @@ fn member(name: &str, value: &Value) -> Vec<u8> {
 
 /// Inserts members before a mapping's closing `}`.
 fn append(level: &Level, members: &[Vec<u8>]) -> (Span, Vec<u8>) {
-    let at = level.span.1 - 1;
+    let at = level.close;
     let mut text = Vec::new();
     for member in members {
         if level.has_fields || !text.is_empty() {
@@ -348,38 +340,91 @@ fn span_of(text: &str, part: &str) -> Span {
     (start, start + part.len())
 }
 
-/// The fields of a mapping, in the order given, each value as raw text.
-struct Fields<'a>(Vec<(Cow<'a, str>, &'a RawValue)>);
+/// What [`RootReader`] found of a part: its skeleton, the places of its
+/// written fields, and where its value ends in the text.
+type PartRead<'de> = Option<(Value, Found<'de>, usize)>;
 
-impl<'a> Fields<'a> {
-    /// The last value given for `name` (a repeated field counts as its last, as in `Value`).
-    fn find(&self, name: &str) -> Option<&'a RawValue> {
-        self.0
-            .iter()
-            .rev()
-            .find(|(k, _)| k == name)
-            .map(|(_, v)| *v)
+/// Reads the pod's mapping in one pass: `metadata` and `spec` through
+/// [`Masked`], every other field skipped unparsed. Where a part's value ends
+/// is found from the next field name, borrowed from the text (or from the
+/// pod's closing `}`), looking back over the `,` and whitespace between.
+struct RootReader<'de> {
+    text: &'de str,
+    close: usize,
+}
+
+impl<'de> Visitor<'de> for RootReader<'de> {
+    type Value = ([PartRead<'de>; 2], bool);
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a mapping")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let bytes = self.text.as_bytes();
+        let mut parts: [PartRead<'de>; 2] = [None, None];
+        let mut pending: Option<usize> = None;
+        let mut has_fields = false;
+        loop {
+            let key = map.next_key::<Str<'de>>()?;
+            if let Some(p) = pending.take() {
+                let (limit, comma) = match &key {
+                    Some(Str(Cow::Borrowed(k))) => (span_of(self.text, k).0 - 1, true),
+                    Some(_) => return Err(A::Error::custom("a field name with escapes")),
+                    None => (self.close, false),
+                };
+                let end = value_end(bytes, limit, comma)
+                    .ok_or_else(|| A::Error::custom("unexpected text between fields"))?;
+                if let Some(part) = &mut parts[p] {
+                    part.2 = end;
+                }
+            }
+            let Some(key) = key else { break };
+            has_fields = true;
+            let Some(p) = WRITTEN.iter().position(|(name, _)| *name == key.0) else {
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            let mut found = Found {
+                names: &WRITTEN[p].1,
+                at: [None, None],
+                has_fields: false,
+            };
+            let keep = if p == 0 { &METADATA_PART } else { &SPEC_PART };
+            let value = map.next_value_seed(Masked {
+                keep,
+                found: Some(&mut found),
+            })?;
+            parts[p] = Some((value, found, 0));
+            pending = Some(p);
+        }
+        Ok((parts, has_fields))
     }
 }
 
-impl<'de: 'a, 'a> Deserialize<'de> for Fields<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct FieldsVisitor<'a>(PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for FieldsVisitor<'a> {
-            type Value = Fields<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mapping")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::new();
-                while let Some((k, v)) = map.next_entry::<Str<'a>, &'a RawValue>()? {
-                    out.push((k.0, v));
-                }
-                Ok(Fields(out))
-            }
+/// Where the value before `limit` (a field name's opening quote, or the
+/// closing `}` of its mapping) ends: back over whitespace, the `,` when
+/// `comma`, and whitespace again.
+fn value_end(bytes: &[u8], limit: usize, comma: bool) -> Option<usize> {
+    let mut at = limit;
+    let back = |at: &mut usize| {
+        while *at > 0 && is_ws(bytes[*at - 1]) {
+            *at -= 1;
         }
-        deserializer.deserialize_map(FieldsVisitor(PhantomData))
+    };
+    back(&mut at);
+    if comma {
+        if at == 0 || bytes[at - 1] != b',' {
+            return None;
+        }
+        at -= 1;
+        back(&mut at);
     }
+    Some(at)
+}
+
+fn is_ws(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\n' | b'\r' | b'\t')
 }
 
 /// Where a part's written fields are, noted while reading it.

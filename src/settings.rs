@@ -10,6 +10,7 @@ use crate::k8s_names::{annotation_key, label_pair};
 use crate::label_selector::LabelSelector;
 use crate::scheduling::{Toleration, TolerationOperator};
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
 
@@ -220,29 +221,57 @@ fn compile_selectors(value: &Value, errors: &mut Vec<String>) -> Vec<Selector> {
         }
     };
     let mut selectors: Vec<Selector> = Vec::with_capacity(items.len());
-    // Lower-cased name → (first index, name as written): duplicates in O(n).
-    let mut names: HashMap<String, (usize, String)> = HashMap::with_capacity(items.len());
+    // Lower-cased name → (first index, name as written): duplicates in O(n),
+    // without a copy of names that are lower case already.
+    let mut names: HashMap<Cow<str>, (usize, &str)> = HashMap::with_capacity(items.len());
     for (i, raw) in items.iter().enumerate() {
-        if let Some(selector) = compile_selector(raw, i, &names, errors) {
-            selectors.push(selector);
-        }
-        if let Some(name) = raw
+        let name = raw
             .get("name")
             .and_then(Value::as_str)
-            .filter(|n| !n.is_empty())
-        {
-            names
-                .entry(name.to_lowercase())
-                .or_insert((i, name.to_string()));
+            .filter(|n| !n.is_empty());
+        let lower = name.map(|name| {
+            if name
+                .bytes()
+                .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
+            {
+                Cow::Borrowed(name)
+            } else {
+                Cow::Owned(name.to_lowercase())
+            }
+        });
+        let earlier = lower.as_ref().and_then(|lower| names.get(lower)).copied();
+        if let Some(selector) = compile_selector(raw, i, earlier, errors) {
+            selectors.push(selector);
+        }
+        if let (Some(name), Some(lower)) = (name, lower) {
+            names.entry(lower).or_insert((i, name));
         }
     }
     selectors
 }
 
+/// How errors name a selector: by position and, once known, by name.
+struct Who<'a> {
+    index: usize,
+    name: Option<&'a str>,
+}
+
+impl fmt::Display for Who<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "selectors[{}]", self.index)?;
+        match self.name {
+            Some(name) => write!(f, " {}", show(&name.into())),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One selector; `earlier` is the selector that already has its name
+/// (ignoring case), by index and as written.
 fn compile_selector(
     raw: &Value,
     index: usize,
-    names_so_far: &HashMap<String, (usize, String)>,
+    earlier: Option<(usize, &str)>,
     errors: &mut Vec<String>,
 ) -> Option<Selector> {
     let at = item("selectors", index);
@@ -269,23 +298,16 @@ fn compile_selector(
             None
         }
     };
-    // Errors name the selector by position and, once known, by name.
-    let who = match name {
-        Some(name) => format!("{at} {}", show(&name.into())),
-        None => at.to_string(),
-    };
-    if let Some(name) = name {
-        let lower = name.to_lowercase();
-        if let Some((first, original)) = names_so_far.get(&lower) {
-            let note = if original == name {
-                ""
-            } else {
-                " (names are compared ignoring case)"
-            };
-            errors.push(format!(
-                "{who}: duplicate name, already used by selectors[{first}]{note}"
-            ));
-        }
+    let who = &Who { index, name };
+    if let (Some(name), Some((first, original))) = (name, earlier) {
+        let note = if original == name {
+            ""
+        } else {
+            " (names are compared ignoring case)"
+        };
+        errors.push(format!(
+            "{who}: duplicate name, already used by selectors[{first}]{note}"
+        ));
     }
     let mut selector = Selector {
         name: name.unwrap_or_default().to_string(),
@@ -300,14 +322,14 @@ fn compile_selector(
             "namespaceSelector" => {
                 has_selector_field |= !value.is_null();
                 selector.namespace_selector =
-                    compile_label_selector(value, "namespaceSelector", &who, errors);
+                    compile_label_selector(value, "namespaceSelector", who, errors);
             }
             "objectSelector" => {
                 has_selector_field |= !value.is_null();
                 selector.object_selector =
-                    compile_label_selector(value, "objectSelector", &who, errors);
+                    compile_label_selector(value, "objectSelector", who, errors);
             }
-            "effect" => selector.effect = compile_effect(value, &who, errors),
+            "effect" => selector.effect = compile_effect(value, who, errors),
             other => errors.push(format!(
                 "{who}: unknown field \"{other}\" (known fields: {SELECTOR_FIELDS})"
             )),
@@ -324,7 +346,7 @@ fn compile_selector(
 fn compile_label_selector(
     value: &Value,
     name: &str,
-    who: &str,
+    who: &dyn fmt::Display,
     errors: &mut Vec<String>,
 ) -> Option<LabelSelector> {
     let mut local = Vec::new();
@@ -333,7 +355,7 @@ fn compile_label_selector(
     compiled
 }
 
-fn compile_effect(value: &Value, who: &str, errors: &mut Vec<String>) -> Effect {
+fn compile_effect(value: &Value, who: &dyn fmt::Display, errors: &mut Vec<String>) -> Effect {
     let mut effect = Effect::default();
     let map = match opt_object(Some(value), "effect") {
         Ok(Some(map)) => map,

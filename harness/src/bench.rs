@@ -27,9 +27,12 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use eci_profile::evaluate::{NamespaceLabels, Verdict, evaluate_pod};
+use eci_profile::pod_text::{TextVerdict, evaluate_pod_text};
 use eci_profile::settings::Profile;
 use eci_profile_harness::files::{admission_request_from_document, read_document};
-use eci_profile_harness::{Cluster, NamespaceAnswer, Policy, ValidationResponse, workspace_root};
+use eci_profile_harness::{
+    Cluster, NamespaceAnswer, Policy, ValidationResponse, patch, workspace_root,
+};
 
 /// Selector counts every selector-dependent figure is measured at.
 const SELECTOR_COUNTS: [usize; 4] = [1, 10, 100, 1000];
@@ -1057,6 +1060,9 @@ fn sized_pod(base: &Value, matching: bool, labels: usize, containers: usize) -> 
 
 // ── native decision core ────────────────────────────────────────────────
 
+/// The native row of the host's work on a mutated answer.
+const HOST_MUTATION: &str = "host: parse a mutated answer + JSON patch (match)";
+
 fn native(budget: &Budget, eci_pod: &Value, plain_pod: &Value) -> Result<Vec<NativeRow>> {
     let mut rows = Vec::new();
     let ns_labels: NamespaceLabels = namespace_fixture()["metadata"]["labels"]
@@ -1121,6 +1127,38 @@ fn native(budget: &Budget, eci_pod: &Value, plain_pod: &Value) -> Result<Vec<Nat
                     evaluate_pod(&profile, pod, "default", lookup);
                 }),
             );
+            push(
+                &format!("evaluate_pod_text (object-only, {name}): skeleton, decision, text"),
+                n,
+                time_native(budget, || {
+                    evaluate_pod_text(&profile, &pod_text, Some("default"), lookup);
+                }),
+            );
+            if mutated {
+                // What the host does with any mutated answer, whichever policy wrote
+                // it: parse it and compute the JSON patch (policy-server also
+                // base64-encodes the patch). A policy that answered instantly would
+                // still cost the floor plus this.
+                let TextVerdict::Mutate(out) =
+                    evaluate_pod_text(&profile, &pod_text, Some("default"), lookup).verdict
+                else {
+                    bail!("native evaluate_pod_text: the {name} pod is not mutated");
+                };
+                let mut answer =
+                    br#"{"accepted":true,"message":null,"code":null,"mutated_object":"#.to_vec();
+                answer.extend_from_slice(&out);
+                answer.extend_from_slice(br#","audit_annotations":null,"warnings":null}"#);
+                push(
+                    HOST_MUTATION,
+                    n,
+                    time_native(budget, || {
+                        let response: ValidationResponse =
+                            serde_json::from_slice(&answer).expect("answer");
+                        let mutated = response.mutated_object.expect("mutated");
+                        std::hint::black_box(patch::diff(&pod, &mutated));
+                    }),
+                );
+            }
         }
     }
     Ok(rows)
@@ -1363,6 +1401,28 @@ fn verdicts(report: &Report) -> Vec<String> {
             w.pod,
             us(w.ours.median_us),
             us(w.floor.median_us)
+        ));
+    }
+    // What no mutating policy avoids end to end: the host's work on its answer.
+    for r in e2e.iter().filter(|r| r.pod == "match" && r.selectors <= 10) {
+        let Some(host) = report
+            .native
+            .iter()
+            .find(|h| h.what == HOST_MUTATION && h.selectors == r.selectors)
+        else {
+            continue;
+        };
+        let bound = (r.floor.median_us + host.stats.median_us) / r.floor.median_us;
+        lines.push(format!(
+            "- End to end, {} selector(s), mutated pod: the host's own work on a mutated answer (parse it, compute the JSON patch; {} measured natively) puts even a policy that answered instantly at {:.2}× the floor ({} + {} over {}); ours is {:.2}×, i.e. {:.2}× that bound.",
+            r.selectors,
+            us(host.stats.median_us),
+            bound,
+            us(r.floor.median_us),
+            us(host.stats.median_us),
+            us(r.floor.median_us),
+            r.ratio,
+            r.ours.median_us / (r.floor.median_us + host.stats.median_us),
         ));
     }
     let worst_delta = no_lookup
