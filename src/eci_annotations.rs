@@ -279,7 +279,10 @@ fn check_value(kind: Kind, value: &str) -> Result<(), String> {
             if valid.contains(&value) || also.contains(&value) {
                 Ok(())
             } else {
-                Err(format!("value {v} is not one of {}", valid.join(", ")))
+                Err(format!(
+                    "value {v} is not one of {}",
+                    crate::json_path::Joined(valid, ", ")
+                ))
             }
         }
         EnumList(valid) => {
@@ -296,7 +299,7 @@ fn check_value(kind: Kind, value: &str) -> Result<(), String> {
                 None => Ok(()),
                 Some(why) => Err(format!(
                     "value {v} is not a comma-separated list of {}: {why}",
-                    valid.join(", ")
+                    crate::json_path::Joined(valid, ", ")
                 )),
             }
         }

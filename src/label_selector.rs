@@ -3,7 +3,7 @@
 //! further checks: evaluation cannot meet an invalid selector.
 
 use crate::json_path::{
-    At, entry, field, item, opt_array, opt_object, opt_str, setting_string, show,
+    At, Joined, entry, field, item, opt_array, opt_object, opt_str, setting_string, show,
 };
 use crate::k8s_names::{label_key, label_pair, label_value};
 use serde_json::{Map, Value};
@@ -58,8 +58,8 @@ impl fmt::Display for Requirement {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Requirement::Equals(k, v) => write!(f, "{k}={v}"),
-            Requirement::In(k, vs) => write!(f, "{k} in ({})", vs.join(",")),
-            Requirement::NotIn(k, vs) => write!(f, "{k} notin ({})", vs.join(",")),
+            Requirement::In(k, vs) => write!(f, "{k} in ({})", Joined(vs, ",")),
+            Requirement::NotIn(k, vs) => write!(f, "{k} notin ({})", Joined(vs, ",")),
             Requirement::Exists(k) => write!(f, "{k}"),
             Requirement::DoesNotExist(k) => write!(f, "!{k}"),
         }

@@ -22,7 +22,6 @@ use serde::Deserialize;
 use serde::de::{
     DeserializeSeed, Deserializer, Error as _, IgnoredAny, MapAccess, SeqAccess, Visitor,
 };
-use serde_json::value::RawValue;
 use serde_json::{Map, Number, Value};
 use std::borrow::Cow;
 use std::fmt;
@@ -168,7 +167,8 @@ pub const SPEC: &[(&str, Keep)] = &[
 const METADATA_PART: Keep = Keep::Fields(METADATA);
 const SPEC_PART: Keep = Keep::Fields(SPEC);
 
-/// The fields the decision writes, per part; their text is replaced as a whole.
+/// The fields the decision writes, per part: what it adds is inserted into
+/// their text (or, where they are null or absent, their new value written).
 const WRITTEN: [(&str, [&str; 2]); 2] = [
     ("metadata", ["labels", "annotations"]),
     ("spec", ["nodeSelector", "tolerations"]),
@@ -184,6 +184,16 @@ fn written_at(addition: &Addition) -> (usize, usize) {
     }
 }
 
+/// An addition as text: a `"key":"value"` member, or a toleration.
+fn addition_text(addition: &Addition) -> Vec<u8> {
+    match addition {
+        Addition::Label(k, v) | Addition::Annotation(k, v) | Addition::NodeSelector(k, v) => {
+            member(k, &Value::from(v.as_str()))
+        }
+        Addition::Toleration(t) => json(t),
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Reading the skeleton, with the places to write
 // ---------------------------------------------------------------------------
@@ -191,70 +201,97 @@ fn written_at(addition: &Addition) -> (usize, usize) {
 /// A byte range of the pod's text.
 type Span = (usize, usize);
 
-/// A mapping of the pod's text (the pod, its metadata, its spec).
-#[derive(Debug)]
-struct Level {
-    /// Where its closing `}` is.
+/// A mapping or list of the pod's text, where items can be inserted.
+#[derive(Debug, Clone, Copy)]
+struct Open {
+    /// Where its closing `}` or `]` is.
     close: usize,
-    has_fields: bool,
-    /// Where the written fields' values are (the last, if given twice).
-    written: [Option<Span>; 2],
+    has_items: bool,
 }
 
-/// A part (`metadata`, `spec`) as the text has it.
-#[derive(Debug)]
-enum Part {
+/// A value of the pod's text (a part, a written field) as it is there.
+#[derive(Debug, Clone, Copy)]
+enum Slot {
+    /// Absent (or of a type no addition goes into).
     Absent,
     Null(Span),
-    Mapping(Level),
+    Open(Open),
+}
+
+impl Slot {
+    /// The slot of `value`, which ends at `end` in the text.
+    fn of(value: &Value, end: usize) -> Slot {
+        match value {
+            Value::Null => Slot::Null((end - 4, end)),
+            Value::Object(map) => Slot::Open(Open {
+                close: end - 1,
+                has_items: !map.is_empty(),
+            }),
+            Value::Array(items) => Slot::Open(Open {
+                close: end - 1,
+                has_items: !items.is_empty(),
+            }),
+            _ => Slot::Absent,
+        }
+    }
 }
 
 /// The pod's text, and where the decision's additions go.
 #[derive(Debug)]
 pub struct PodText<'a> {
     text: &'a str,
-    root: Level,
-    parts: [Part; 2],
+    root: Open,
+    /// `metadata` and `spec`, each with its written fields.
+    parts: [(Slot, [Slot; 2]); 2],
 }
 
 impl<'a> PodText<'a> {
     /// The skeleton of a pod whose root, `metadata` and `spec` are mappings
     /// (or null/absent parts), read in one pass; `None` for anything else
-    /// (and for a field name with escapes after a part, which this reader
-    /// cannot place).
+    /// (and for a field name with escapes after a part or a written field,
+    /// which this reader cannot place).
     pub fn read(text: &'a str) -> Option<(PodText<'a>, Value)> {
         let bytes = text.as_bytes();
         // The pod's closing `}` (the text may end in whitespace).
         let close = value_end(bytes, bytes.len(), false)?.checked_sub(1)?;
         let mut de = serde_json::Deserializer::from_slice(bytes);
-        let (read, has_fields) = de.deserialize_map(RootReader { text, close }).ok()?;
+        let (read, has_items) = de.deserialize_map(RootReader { text, close }).ok()?;
         let mut skeleton = Map::new();
-        let mut parts = [Part::Absent, Part::Absent];
+        let mut parts = [(Slot::Absent, [Slot::Absent; 2]); 2];
         for (p, read) in read.into_iter().enumerate() {
-            let Some((value, found, end)) = read else {
+            let Some((value, mut found, end)) = read else {
                 continue;
             };
-            parts[p] = match &value {
-                Value::Null => Part::Null((end - 4, end)),
-                Value::Object(_) => Part::Mapping(Level {
-                    close: end - 1,
-                    has_fields: found.has_fields,
-                    written: found.at.map(|raw| raw.map(|raw| span_of(text, raw))),
-                }),
+            let slot = Slot::of(&value, end);
+            match (&value, slot) {
+                (Value::Object(part), Slot::Open(open)) => {
+                    // A written field last in its part ends before the part's `}`.
+                    found.ends.settle(None, open.close)?;
+                    let mut written = [Slot::Absent; 2];
+                    for (w, name) in WRITTEN[p].1.iter().enumerate() {
+                        if let (Some(value), Some(end)) = (part.get(*name), found.ends.end[w]) {
+                            written[w] = Slot::of(value, end);
+                        }
+                    }
+                    // The skeleton keeps only some fields: whether the text has any is noted.
+                    let open = Open {
+                        has_items: found.has_fields,
+                        ..open
+                    };
+                    parts[p] = (Slot::Open(open), written);
+                }
+                (Value::Null, _) => parts[p].0 = slot,
                 _ => return None,
-            };
+            }
             skeleton.insert(WRITTEN[p].0.to_string(), value);
         }
-        let root = Level {
-            close,
-            has_fields,
-            written: [None, None],
-        };
+        let root = Open { close, has_items };
         Some((PodText { text, root, parts }, Value::Object(skeleton)))
     }
 
-    /// The pod's text with the written fields replaced by their values in
-    /// `mutated` (the skeleton after the decision).
+    /// The pod's text with the additions inserted where they go; a written
+    /// field or part that is null or absent gets its value in `mutated` (the
+    /// skeleton after the decision), which then holds only additions.
     pub fn write(&self, mutated: &Value, additions: &[(Source, Addition)]) -> Vec<u8> {
         let mut touched = [[false; 2]; 2];
         for (_, addition) in additions {
@@ -268,28 +305,41 @@ impl<'a> PodText<'a> {
                 continue;
             }
             let new_part = &mutated[name];
-            match &self.parts[p] {
-                Part::Mapping(level) => {
+            let (slot, written) = &self.parts[p];
+            match slot {
+                Slot::Open(open) => {
                     let mut new_fields = Vec::new();
                     for (f, field) in fields.iter().enumerate() {
                         if !touched[p][f] {
                             continue;
                         }
-                        match level.written[f] {
-                            Some(span) => edits.push((span, json(&new_part[field]))),
-                            None => new_fields.push(member(field, &new_part[field])),
+                        match written[f] {
+                            Slot::Open(inner) => {
+                                let mut text = Vec::new();
+                                for (_, a) in
+                                    additions.iter().filter(|(_, a)| written_at(a) == (p, f))
+                                {
+                                    if inner.has_items || !text.is_empty() {
+                                        text.push(b',');
+                                    }
+                                    text.extend(addition_text(a));
+                                }
+                                edits.push(((inner.close, inner.close), text));
+                            }
+                            Slot::Null(span) => edits.push((span, json(&new_part[field]))),
+                            Slot::Absent => new_fields.push(member(field, &new_part[field])),
                         }
                     }
                     if !new_fields.is_empty() {
-                        edits.push(append(level, &new_fields));
+                        edits.push(insert(*open, new_fields));
                     }
                 }
-                Part::Null(span) => edits.push((*span, json(new_part))),
-                Part::Absent => new_parts.push(member(name, new_part)),
+                Slot::Null(span) => edits.push((*span, json(new_part))),
+                Slot::Absent => new_parts.push(member(name, new_part)),
             }
         }
         if !new_parts.is_empty() {
-            edits.push(append(&self.root, &new_parts));
+            edits.push(insert(self.root, new_parts));
         }
         let extra: usize = edits.iter().map(|(_, text)| text.len()).sum();
         let text = self.text.as_bytes();
@@ -321,17 +371,16 @@ fn member(name: &str, value: &Value) -> Vec<u8> {
     out
 }
 
-/// Inserts members before a mapping's closing `}`.
-fn append(level: &Level, members: &[Vec<u8>]) -> (Span, Vec<u8>) {
-    let at = level.close;
+/// Inserts items (members or list items) before a closing `}` or `]`.
+fn insert(open: Open, items: Vec<Vec<u8>>) -> (Span, Vec<u8>) {
     let mut text = Vec::new();
-    for member in members {
-        if level.has_fields || !text.is_empty() {
+    for item in items {
+        if open.has_items || !text.is_empty() {
             text.push(b',');
         }
-        text.extend_from_slice(member);
+        text.extend_from_slice(&item);
     }
-    ((at, at), text)
+    ((open.close, open.close), text)
 }
 
 /// Where `part`, a slice of `text`, lies in it.
@@ -340,14 +389,49 @@ fn span_of(text: &str, part: &str) -> Span {
     (start, start + part.len())
 }
 
+/// Where the values of a mapping's fields end, for two fields of interest:
+/// a value's end is found when the next field name is read (borrowed from
+/// the text: the end is back over the `,` and whitespace before it) or,
+/// for the last field, from the mapping's closing `}`.
+struct Ends<'de> {
+    text: &'de str,
+    /// The field whose value was read last, if it is one of interest.
+    pending: Option<usize>,
+    end: [Option<usize>; 2],
+}
+
+impl<'de> Ends<'de> {
+    fn new(text: &'de str) -> Self {
+        Ends {
+            text,
+            pending: None,
+            end: [None, None],
+        }
+    }
+
+    /// Called with each field name as it is read (`Some`), then with `None`
+    /// and the mapping's closing `}`, once known. `None` if a pending value's
+    /// end cannot be placed (a field name with escapes).
+    fn settle(&mut self, next_key: Option<&Str<'de>>, close: usize) -> Option<()> {
+        let Some(f) = self.pending.take() else {
+            return Some(());
+        };
+        let (limit, comma) = match next_key {
+            Some(Str(Cow::Borrowed(k))) => (span_of(self.text, k).0.checked_sub(1)?, true),
+            Some(_) => return None,
+            None => (close, false),
+        };
+        self.end[f] = Some(value_end(self.text.as_bytes(), limit, comma)?);
+        Some(())
+    }
+}
+
 /// What [`RootReader`] found of a part: its skeleton, the places of its
 /// written fields, and where its value ends in the text.
 type PartRead<'de> = Option<(Value, Found<'de>, usize)>;
 
 /// Reads the pod's mapping in one pass: `metadata` and `spec` through
-/// [`Masked`], every other field skipped unparsed. Where a part's value ends
-/// is found from the next field name, borrowed from the text (or from the
-/// pod's closing `}`), looking back over the `,` and whitespace between.
+/// [`Masked`], every other field skipped unparsed.
 struct RootReader<'de> {
     text: &'de str,
     close: usize,
@@ -361,33 +445,22 @@ impl<'de> Visitor<'de> for RootReader<'de> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let bytes = self.text.as_bytes();
         let mut parts: [PartRead<'de>; 2] = [None, None];
-        let mut pending: Option<usize> = None;
-        let mut has_fields = false;
+        let mut ends = Ends::new(self.text);
+        let mut has_items = false;
+        let unplaced = || A::Error::custom("a value this reader cannot place");
         loop {
             let key = map.next_key::<Str<'de>>()?;
-            if let Some(p) = pending.take() {
-                let (limit, comma) = match &key {
-                    Some(Str(Cow::Borrowed(k))) => (span_of(self.text, k).0 - 1, true),
-                    Some(_) => return Err(A::Error::custom("a field name with escapes")),
-                    None => (self.close, false),
-                };
-                let end = value_end(bytes, limit, comma)
-                    .ok_or_else(|| A::Error::custom("unexpected text between fields"))?;
-                if let Some(part) = &mut parts[p] {
-                    part.2 = end;
-                }
-            }
+            ends.settle(key.as_ref(), self.close).ok_or_else(unplaced)?;
             let Some(key) = key else { break };
-            has_fields = true;
+            has_items = true;
             let Some(p) = WRITTEN.iter().position(|(name, _)| *name == key.0) else {
                 map.next_value::<IgnoredAny>()?;
                 continue;
             };
             let mut found = Found {
                 names: &WRITTEN[p].1,
-                at: [None, None],
+                ends: Ends::new(self.text),
                 has_fields: false,
             };
             let keep = if p == 0 { &METADATA_PART } else { &SPEC_PART };
@@ -396,9 +469,14 @@ impl<'de> Visitor<'de> for RootReader<'de> {
                 found: Some(&mut found),
             })?;
             parts[p] = Some((value, found, 0));
-            pending = Some(p);
+            ends.pending = Some(p);
         }
-        Ok((parts, has_fields))
+        for (p, part) in parts.iter_mut().enumerate() {
+            if let (Some(part), Some(end)) = (part, ends.end[p]) {
+                part.2 = end;
+            }
+        }
+        Ok((parts, has_items))
     }
 }
 
@@ -427,11 +505,10 @@ fn is_ws(byte: u8) -> bool {
     matches!(byte, b' ' | b'\n' | b'\r' | b'\t')
 }
 
-/// Where a part's written fields are, noted while reading it.
+/// Where a part's written fields end, noted while reading it.
 struct Found<'de> {
     names: &'static [&'static str; 2],
-    /// The text of each written field's value (the last, if given twice).
-    at: [Option<&'de str>; 2],
+    ends: Ends<'de>,
     has_fields: bool,
 }
 
@@ -505,24 +582,27 @@ impl<'de> Visitor<'de> for Masked<'_, 'de> {
     }
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
-        while let Some(key) = map.next_key::<Str<'de>>()? {
-            let written = match &mut self.found {
-                Some(found) => {
-                    found.has_fields = true;
+        loop {
+            let key = map.next_key::<Str<'de>>()?;
+            if let Some(found) = &mut self.found {
+                // The part's `}` is not known here: its reader settles the last field.
+                if key.is_some() {
                     found
-                        .names
-                        .iter()
-                        .position(|w| *w == key.0)
-                        .map(|w| (w, found))
+                        .ends
+                        .settle(key.as_ref(), 0)
+                        .ok_or_else(|| A::Error::custom("a value this reader cannot place"))?;
                 }
-                None => None,
-            };
-            if let Some((w, found)) = written {
-                // Kept whole, and its place noted: the decision may replace it.
-                let raw: &'de RawValue = map.next_value()?;
-                found.at[w] = Some(raw.get());
-                let value =
-                    serde_json::from_slice(raw.get().as_bytes()).map_err(A::Error::custom)?;
+            }
+            let Some(key) = key else { break };
+            if let Some(found) = &mut self.found {
+                found.has_fields = true;
+            }
+            if let Some(found) = &mut self.found
+                && let Some(w) = found.names.iter().position(|w| *w == key.0)
+            {
+                // Kept whole; where it ends is settled by the next field name.
+                let value: Value = map.next_value()?;
+                found.ends.pending = Some(w);
                 out.insert(key.0.into_owned(), value);
                 continue;
             }

@@ -2,7 +2,7 @@
 //! pairs and tolerations to add (never duplicated).
 
 use crate::json_path::{
-    At, entry, field, item, object_entry, opt_array, opt_object, opt_str, show,
+    At, Joined, entry, field, item, object_entry, opt_array, opt_object, opt_str, show,
 };
 use crate::k8s_names::{label_key, label_value};
 use crate::settings::VirtualNode;
@@ -282,8 +282,8 @@ fn affinity_excludes_virtual_nodes(
         .collect();
     Ok(Some(format!(
         "its required node affinity excludes nodes labelled {} ({})",
-        labels.join(","),
-        why.join("; ")
+        Joined(&labels, ","),
+        Joined(&why, "; ")
     )))
 }
 
@@ -332,7 +332,7 @@ fn expression_excludes(expr: &Value, path: At, vn: &VirtualNode) -> Result<Optio
         // Unknown operators are the API server's to refuse.
         _ => true,
     };
-    Ok((!satisfied).then(|| format!("{key} {op} [{}]", values.join(" "))))
+    Ok((!satisfied).then(|| format!("{key} {op} [{}]", Joined(&values, " "))))
 }
 
 /// Adds the virtual node's nodeSelector pairs and tolerations the pod lacks.

@@ -23,7 +23,7 @@ pub struct SettingsError(pub Vec<String>);
 
 impl fmt::Display for SettingsError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0.join("; "))
+        crate::json_path::Joined(&self.0, "; ").fmt(f)
     }
 }
 
@@ -229,14 +229,13 @@ fn compile_selectors(value: &Value, errors: &mut Vec<String>) -> Vec<Selector> {
             .get("name")
             .and_then(Value::as_str)
             .filter(|n| !n.is_empty());
+        // ASCII case only: Unicode case tables would cost 18 KB of module for
+        // names that are, in practice, Kubernetes-style ASCII.
         let lower = name.map(|name| {
-            if name
-                .bytes()
-                .all(|b| b.is_ascii() && !b.is_ascii_uppercase())
-            {
-                Cow::Borrowed(name)
+            if name.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(name.to_ascii_lowercase())
             } else {
-                Cow::Owned(name.to_lowercase())
+                Cow::Borrowed(name)
             }
         });
         let earlier = lower.as_ref().and_then(|lower| names.get(lower)).copied();

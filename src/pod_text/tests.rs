@@ -62,6 +62,18 @@ fn the_mutated_pod_is_the_request_text_with_the_changed_fields_replaced() {
 }
 
 #[test]
+fn additions_are_inserted_and_the_users_own_bytes_stay() {
+    let text = "{\"metadata\": {\"labels\": { \"alibabacloud.com/eci\" : \"true\", \"app\": \"caf\\u00e9\" } },\n\"spec\": {\"tolerations\": [ {\"key\": \"a\", \"operator\": \"Exists\"} ], \"nodeSelector\": {}}}";
+    let TextVerdict::Mutate(out) = agrees(&eci_profile(), text) else {
+        panic!("not mutated")
+    };
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "{\"metadata\": {\"labels\": { \"alibabacloud.com/eci\" : \"true\", \"app\": \"caf\\u00e9\" ,\"team\":\"a\"} ,\"annotations\":{\"k8s.aliyun.com/eci-use-specs\":\"2-4Gi\"}},\n\"spec\": {\"tolerations\": [ {\"key\": \"a\", \"operator\": \"Exists\"} ,{\"effect\":\"NoSchedule\",\"key\":\"virtual-kubelet.io/provider\",\"operator\":\"Exists\"}], \"nodeSelector\": {\"type\":\"virtual-kubelet\"}}}"
+    );
+}
+
+#[test]
 fn absent_null_empty_and_repeated_parts_are_written_where_they_belong() {
     let profile = eci_profile();
     let eci = r#""labels":{"alibabacloud.com/eci":"true"}"#;
