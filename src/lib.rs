@@ -11,6 +11,7 @@ pub mod eci_annotations;
 pub mod effects;
 pub mod evaluate;
 pub mod json_path;
+pub mod json_struct;
 pub mod k8s_names;
 pub mod label_selector;
 pub mod pod_text;
@@ -19,13 +20,12 @@ pub mod settings;
 pub mod warnings;
 
 use evaluate::{NamespaceLabels, Screen, applies_to, screen};
+use json_struct::Str;
 use kubewarden_policy_sdk::host_capabilities::kubernetes::GetResourceRequest;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use pod_text::{PodProbe, TextVerdict, evaluate_pod_text};
-use serde::Deserialize;
 use serde_json::value::RawValue;
 use settings::Profile;
-use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 use wapc_guest::prelude::*;
@@ -40,38 +40,25 @@ pub extern "C" fn wapc_init() {
     );
 }
 
-/// The envelope of a `validate` call; only what routing needs is decoded,
-/// the pod stays raw until we know it is a Pod CREATE.
-#[derive(Deserialize)]
-struct Payload<'a> {
-    #[serde(borrow)]
-    request: Request<'a>,
-    #[serde(borrow, default)]
-    settings: Option<&'a RawValue>,
-}
+// The envelope of a `validate` call: only what routing needs is decoded,
+// the pod stays raw until we know it is a Pod CREATE.
+json_struct!(lenient Payload {
+    request: Request<'a> = "request",
+    settings: &'a RawValue = "settings",
+});
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Request<'a> {
-    #[serde(borrow, default)]
-    kind: Kind<'a>,
-    #[serde(borrow, default)]
-    operation: Cow<'a, str>,
-    #[serde(borrow, default)]
-    sub_resource: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    namespace: Option<Cow<'a, str>>,
-    #[serde(borrow, default)]
-    object: Option<&'a RawValue>,
-}
+json_struct!(lenient Request {
+    kind: Kind<'a> = "kind",
+    operation: Str<'a> = "operation",
+    sub_resource: Option<Str<'a>> = "subResource",
+    namespace: Option<Str<'a>> = "namespace",
+    object: Option<&'a RawValue> = "object",
+});
 
-#[derive(Deserialize, Default)]
-struct Kind<'a> {
-    #[serde(borrow, default)]
-    group: Cow<'a, str>,
-    #[serde(borrow, default)]
-    kind: Cow<'a, str>,
-}
+json_struct!(lenient Kind {
+    group: Str<'a> = "group",
+    kind: Str<'a> = "kind",
+});
 
 fn validate(payload: &[u8]) -> CallResult {
     let (request, settings) = match read_envelope(payload) {
@@ -82,12 +69,13 @@ fn validate(payload: &[u8]) -> CallResult {
             ));
         }
     };
-    let sub_resource = request.sub_resource.as_deref().unwrap_or("");
+    let kind = request.kind.unwrap_or_default();
+    let sub_resource = request.sub_resource.flatten();
     if !applies_to(
-        &request.kind.group,
-        &request.kind.kind,
-        &request.operation,
-        sub_resource,
+        text(&kind.group),
+        text(&kind.kind),
+        text(&request.operation),
+        text(&sub_resource),
     ) {
         return respond(TextVerdict::Accept, Vec::new());
     }
@@ -98,10 +86,11 @@ fn validate(payload: &[u8]) -> CallResult {
             Err(e) => return reject(format!("eci-profile: invalid settings: {e}")),
         },
     };
-    let Some(object) = request.object else {
+    let Some(object) = request.object.flatten() else {
         return reject("eci-profile: cannot read the pod: the request has no object".into());
     };
-    let request_namespace = request.namespace.as_deref().filter(|ns| !ns.is_empty());
+    let namespace = request.namespace.flatten();
+    let request_namespace = Some(text(&namespace)).filter(|ns| !ns.is_empty());
 
     // Most pods match no selector: decide that from the labels and the
     // nodeSelector alone, without building the pod. Anything unusual in
@@ -129,6 +118,11 @@ fn validate(payload: &[u8]) -> CallResult {
     respond(decision.verdict, decision.warnings)
 }
 
+/// The text of an optional string field, `""` when absent.
+fn text<'s>(s: &'s Option<Str>) -> &'s str {
+    s.as_ref().map_or("", |s| s.0.as_ref())
+}
+
 /// Where a request's settings are.
 enum FoundSettings<'a> {
     /// The settings compiled by an earlier request, byte for byte the same.
@@ -144,7 +138,10 @@ fn read_envelope(payload: &[u8]) -> Result<(Request<'_>, FoundSettings<'_>), ser
     }
     let payload: Payload = serde_json::from_slice(payload)?;
     let text = payload.settings.map_or("null", RawValue::get);
-    Ok((payload.request, FoundSettings::Text(text)))
+    let request = payload
+        .request
+        .ok_or_else(|| serde::de::Error::missing_field("request"))?;
+    Ok((request, FoundSettings::Text(text)))
 }
 
 /// `{"request":R,"settings":S}`, the layout policy-server and kwctl send:
@@ -233,13 +230,25 @@ fn reject(message: String) -> CallResult {
 }
 
 fn validate_settings(payload: &[u8]) -> CallResult {
-    let result = serde_json::from_slice::<serde_json::Value>(payload)
-        .map_err(|e| format!("settings are not valid JSON: {e}"))
-        .and_then(|v| Profile::from_settings(&v).map_err(|e| e.to_string()));
+    let result = match settings::fast::compile(payload) {
+        Some(_) => Ok(()),
+        None => checked_settings(payload),
+    };
     Ok(serde_json::to_vec(&SettingsValidationResponse {
         valid: result.is_ok(),
         message: result.err(),
     })?)
+}
+
+/// Settings compiled the checked way, which explains what is wrong.
+fn checked_settings(payload: &[u8]) -> Result<(), String> {
+    serde_json::from_slice::<serde_json::Value>(payload)
+        .map_err(|e| format!("settings are not valid JSON: {e}"))
+        .and_then(|v| {
+            Profile::from_settings(&v)
+                .map(drop)
+                .map_err(|e| e.to_string())
+        })
 }
 
 thread_local! {
@@ -263,9 +272,16 @@ fn compiled_settings(text: &str) -> Result<Rc<Profile>, String> {
     if let Some(hit) = cached_settings(text.as_bytes()) {
         return Ok(hit);
     }
-    let value: serde_json::Value =
-        serde_json::from_slice(text.as_bytes()).map_err(|e| e.to_string())?;
-    let profile = Rc::new(Profile::from_settings(&value).map_err(|e| e.to_string())?);
+    // Valid settings compile without a `Value`; anything else goes the checked way.
+    let profile = match settings::fast::compile(text.as_bytes()) {
+        Some(profile) => profile,
+        None => {
+            let value: serde_json::Value =
+                serde_json::from_slice(text.as_bytes()).map_err(|e| e.to_string())?;
+            Profile::from_settings(&value).map_err(|e| e.to_string())?
+        }
+    };
+    let profile = Rc::new(profile);
     COMPILED.set(Some((text.into(), Rc::clone(&profile))));
     Ok(profile)
 }
@@ -371,7 +387,10 @@ mod tests {
                 FoundSettings::Cached(_) => "<cached>".to_string(),
                 FoundSettings::Text(text) => text.to_string(),
             };
-            (request.operation.to_string(), settings)
+            let operation = request
+                .operation
+                .map_or(String::new(), |o| o.0.into_owned());
+            (operation, settings)
         })
     }
 

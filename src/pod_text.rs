@@ -14,6 +14,7 @@
 //! whole pod as a `Value`, so that errors read exactly as before.
 
 use crate::evaluate::{Decision, NamespaceLabels, Report, Source, Verdict, evaluate_pod};
+use crate::json_struct::Str;
 use crate::label_selector::Labels;
 use crate::scheduling::Addition;
 use crate::settings::Profile;
@@ -776,28 +777,6 @@ impl<'de: 'a, 'a> Deserialize<'de> for StringMap<'a> {
             }
         }
         deserializer.deserialize_map(MapVisitor(PhantomData))
-    }
-}
-
-/// A string, borrowed when it has no escapes.
-struct Str<'a>(Cow<'a, str>);
-
-impl<'de: 'a, 'a> Deserialize<'de> for Str<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct StrVisitor<'a>(PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for StrVisitor<'a> {
-            type Value = Str<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(Str(Cow::Owned(v.to_owned())))
-            }
-        }
-        deserializer.deserialize_str(StrVisitor(PhantomData))
     }
 }
 

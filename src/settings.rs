@@ -491,5 +491,7 @@ fn compile_tolerations(value: &Value, errors: &mut Vec<String>) -> Option<Vec<To
     (errors.len() == before).then_some(out)
 }
 
+pub mod fast;
+
 #[cfg(test)]
 mod tests;

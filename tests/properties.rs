@@ -16,7 +16,7 @@ use eci_profile::evaluate::{
 };
 use eci_profile::pod_text::{TextVerdict, evaluate_pod_text};
 use eci_profile::scheduling::Addition;
-use eci_profile::settings::Profile;
+use eci_profile::settings::{Profile, fast};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{Map, Value, json};
@@ -1130,6 +1130,45 @@ proptest! {
         prop_assert_eq!(verdict, whole.verdict);
         prop_assert_eq!(by_text.warnings, whole.warnings);
         prop_assert_eq!(by_text.report, whole.report);
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    /// `settings::fast::compile` (typed, borrowed, no `Value`) only ever accepts
+    /// settings that `Profile::from_settings` compiles, and compiles them to the
+    /// very same `Profile`; valid settings written as a list (not the ConfigMap's
+    /// JSON-string form) always take it, so the fast path cannot quietly go unused.
+    #[test]
+    fn the_fast_settings_path_agrees_with_the_checked_one(
+        model in settings_model(),
+        other in prop_oneof![
+            Just(None),
+            json_value().prop_map(Some),
+            corrupt(settings_model().prop_map(|m| m.to_json())).prop_map(Some),
+        ],
+        pretty in any::<bool>(),
+    ) {
+        let settings = other.clone().unwrap_or_else(|| model.to_json());
+        let text = if pretty {
+            serde_json::to_string_pretty(&settings).unwrap()
+        } else {
+            settings.to_string()
+        };
+        // The settings as the policy reads them from that text.
+        let Ok(read) = serde_json::from_str::<Value>(&text) else {
+            return Err(TestCaseError::reject("too deep for serde_json"));
+        };
+        let checked = Profile::from_settings(&read);
+        match fast::compile(text.as_bytes()) {
+            Some(profile) => prop_assert_eq!(Ok(profile), checked),
+            None => prop_assert!(
+                other.is_some() || model.string_form,
+                "valid settings did not take the fast path: {}",
+                text
+            ),
+        }
     }
 }
 

@@ -377,3 +377,41 @@ fn settings_that_are_not_a_mapping() {
         "settings: expected a mapping, found [1]"
     );
 }
+
+/// The fast path accepts the usual forms and gives what the checked path
+/// gives; the unusual forms are left to the checked path.
+#[test]
+fn the_fast_path_takes_the_usual_forms_only() {
+    let checked = |text: &str| Profile::from_settings(&serde_json::from_str(text).unwrap()).ok();
+    for usual in [
+        r#"{}"#,
+        r#"{"selectors":null}"#,
+        r#"{"selectors":[]}"#,
+        r#"{"virtualNode":null,"onNamespaceLookupError":"Fail"}"#,
+        r#"{"selectors":[{"name":"a","objectSelector":{"matchLabels":{"b":"1","a":"2","b":"3"}},"effect":{"labels":null,"annotations":{"k8s.aliyun.com/eci-use-specs":"2-4Gi"}}},
+           {"name":"n\u00e9","namespaceSelector":{"matchExpressions":[{"key":"k","operator":"In","values":["x","y"]},{"key":"j","operator":"DoesNotExist","values":null}]},"objectSelector":null},
+           {"name":"e","effect":{"labels":{"team":"a"}}}],
+           "virtualNode":{"nodeSelector":{"type":"virtual-kubelet","zone":"a"},"tolerations":[{"operator":"Exists"}]}}"#,
+    ] {
+        let fast = fast::compile(usual.as_bytes());
+        assert!(fast.is_some(), "{usual}");
+        assert_eq!(fast, checked(usual), "{usual}");
+    }
+    for unusual in [
+        "null",
+        r#"{"selectors":"[]"}"#,
+        r#"{"onNamespaceLookupError":null}"#,
+        r#"{"selectors":[],"selectors":[]}"#,
+        r#"{"selectors":[{"name":"a","name":"b","objectSelector":{}}]}"#,
+        r#"{"selectors":[{"name":"a","objectSelector":{}},{"name":"A","objectSelector":{}}]}"#,
+        r#"{"selectors":[{"name":"","objectSelector":{}}]}"#,
+        r#"{"selectors":[{"name":"a","objectSelector":null}]}"#,
+        r#"{"selectors":[{"name":"a","objectSelector":{"matchExpressions":[{"key":"k","operator":"In"}]}}]}"#,
+        r#"{"selectors":[{"name":"a","objectSelector":{"matchLabels":{"bad key":"1"}}}]}"#,
+        r#"{"selectors":[{"name":"a","effect":{"annotations":{"k8s.aliyun.com/eci-use-spec":"2-4Gi"}}}]}"#,
+        r#"{"virtualNode":{"nodeSelector":{}}}"#,
+        r#"{"eciProfile":{}}"#,
+    ] {
+        assert_eq!(fast::compile(unusual.as_bytes()), None, "{unusual}");
+    }
+}
