@@ -13,8 +13,9 @@
 
 use arbitrary::{Result, Unstructured};
 use eci_profile::evaluate::{Decision, NamespaceLabels, Source, Verdict, evaluate_pod};
+use eci_profile::pod_text::{TextVerdict, evaluate_pod_text};
 use eci_profile::scheduling::Addition;
-use eci_profile::settings::Profile;
+use eci_profile::settings::{Profile, fast};
 use serde_json::{Map, Value, json};
 
 pub const PREFIX: &str = "eci-profile: ";
@@ -1009,4 +1010,41 @@ pub fn sample_pods() -> Vec<Value> {
         json!({"metadata": {}, "spec": {"nodeSelector": {"type": "virtual-kubelet"}}}),
         json!({"kind": "Pod"}),
     ]
+}
+
+/// The adapter's text path (`evaluate_pod_text`) gives the decision
+/// `evaluate_pod` gives on the pod read from the same text.
+pub fn check_text(
+    profile: &Profile,
+    text: &str,
+    namespace: Option<&str>,
+    answer: &std::result::Result<NamespaceLabels, String>,
+) {
+    let Ok(pod) = serde_json::from_str::<Value>(text) else {
+        return;
+    };
+    let name = namespace
+        .or(pod["metadata"]["namespace"].as_str())
+        .unwrap_or("")
+        .to_string();
+    let by_text = evaluate_pod_text(profile, text, namespace, |_| answer.clone());
+    let whole = evaluate_pod(profile, pod, &name, |_| answer.clone());
+    let verdict = match by_text.verdict {
+        TextVerdict::Accept => Verdict::Accept,
+        TextVerdict::Reject(m) => Verdict::Reject(m),
+        TextVerdict::Mutate(out) => {
+            Verdict::Mutate(serde_json::from_slice(&out).expect("the text path writes JSON"))
+        }
+    };
+    assert_eq!(verdict, whole.verdict, "{text}");
+    assert_eq!(by_text.warnings, whole.warnings, "{text}");
+    assert_eq!(by_text.report, whole.report, "{text}");
+}
+
+/// `settings::fast::compile` accepts only what `from_settings` compiles, to the same `Profile`.
+pub fn check_fast(text: &[u8]) {
+    if let Some(profile) = fast::compile(text) {
+        let value: Value = serde_json::from_slice(text).expect("accepted settings are JSON");
+        assert_eq!(Profile::from_settings(&value).as_ref(), Ok(&profile));
+    }
 }
