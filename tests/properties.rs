@@ -872,6 +872,22 @@ fn restore_created(v: &mut Value, input: &Value, pointer: &str) {
     }
 }
 
+/// `value` as JSON text (compact or indented), and the value as the policy
+/// reads it back from that text (serde_json may read a float one ulp off).
+/// Values nested deeper than serde_json's recursion limit are rejected: the
+/// request around them could not be read either (the deep-nesting case).
+fn as_text(value: &Value, pretty: bool) -> Result<(String, Value), TestCaseError> {
+    let text = if pretty {
+        serde_json::to_string_pretty(value).unwrap()
+    } else {
+        value.to_string()
+    };
+    match serde_json::from_str(&text) {
+        Ok(read) => Ok((text, read)),
+        Err(_) => Err(TestCaseError::reject("too deep for serde_json")),
+    }
+}
+
 fn config() -> ProptestConfig {
     ProptestConfig {
         cases: 256,
@@ -1108,17 +1124,7 @@ proptest! {
         namespace in prop_oneof![1 => Just(None), 9 => Just(Some("team-a"))],
     ) {
         let profile = model.profile();
-        let text = if pretty {
-            serde_json::to_string_pretty(&pod).unwrap()
-        } else {
-            pod.to_string()
-        };
-        // Pods nested deeper than serde_json's recursion limit never reach the
-        // policy: the request around them cannot be read (the deep-nesting case).
-        // The whole pod as the policy would read it from that text.
-        let Ok(pod) = serde_json::from_str::<Value>(&text) else {
-            return Err(TestCaseError::reject("too deep for serde_json"));
-        };
+        let (text, pod) = as_text(&pod, pretty)?;
         let by_text = evaluate_pod_text(&profile, &text, namespace, |_| answer.clone());
         let name = namespace.or(pod["metadata"]["namespace"].as_str()).unwrap_or("");
         let whole = evaluate_pod(&profile, pod.clone(), name, |_| answer.clone());
@@ -1151,15 +1157,7 @@ proptest! {
         pretty in any::<bool>(),
     ) {
         let settings = other.clone().unwrap_or_else(|| model.to_json());
-        let text = if pretty {
-            serde_json::to_string_pretty(&settings).unwrap()
-        } else {
-            settings.to_string()
-        };
-        // The settings as the policy reads them from that text.
-        let Ok(read) = serde_json::from_str::<Value>(&text) else {
-            return Err(TestCaseError::reject("too deep for serde_json"));
-        };
+        let (text, read) = as_text(&settings, pretty)?;
         let checked = Profile::from_settings(&read);
         match fast::compile(text.as_bytes()) {
             Some(profile) => prop_assert_eq!(Ok(profile), checked),
