@@ -21,12 +21,15 @@ pub mod warnings;
 
 use evaluate::{NamespaceLabels, Screen, applies_to, screen};
 use json_struct::Str;
-use kubewarden_policy_sdk::host_capabilities::kubernetes::GetResourceRequest;
-use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use pod_text::{PodProbe, TextVerdict, evaluate_pod_text};
+use serde::Deserialize;
+use serde::de::{Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use settings::Profile;
+use std::borrow::Cow;
 use std::cell::RefCell;
+use std::fmt;
+use std::marker::PhantomData;
 use std::rc::Rc;
 use wapc_guest::prelude::*;
 
@@ -43,17 +46,101 @@ pub extern "C" fn wapc_init() {
 // The envelope of a `validate` call: only what routing needs is decoded,
 // the pod stays raw until we know it is a Pod CREATE.
 json_struct!(lenient Payload {
-    request: Request<'a> = "request",
+    request: ProbedRequest<'a> = "request",
     settings: &'a RawValue = "settings",
 });
 
-json_struct!(lenient Request {
-    kind: Kind<'a> = "kind",
-    operation: Str<'a> = "operation",
-    sub_resource: Option<Str<'a>> = "subResource",
-    namespace: Option<Str<'a>> = "namespace",
-    object: Option<&'a RawValue> = "object",
-});
+/// What `validate` reads of an AdmissionRequest.
+#[derive(Default)]
+struct Envelope<'a> {
+    kind: Option<Kind<'a>>,
+    operation: Option<Str<'a>>,
+    sub_resource: Option<Str<'a>>,
+    namespace: Option<Str<'a>>,
+    /// The pod, probed while the request was read (absent or `null`: `None`).
+    probe: Option<PodProbe<'a>>,
+}
+
+/// Where the pod's text is: after this borrowed `"object"` field name, or
+/// (when the name has escapes, so its place is unknown) captured raw.
+enum ObjectAt<'a> {
+    Key(&'a str),
+    Raw(&'a RawValue),
+    /// Placed already.
+    Text(&'a str),
+}
+
+/// The AdmissionRequest, read in one pass: the pod is probed as it is met
+/// (instead of captured, then read again), and where its text is, is noted.
+#[derive(Default)]
+struct ProbedRequest<'a> {
+    envelope: Envelope<'a>,
+    object_at: Option<ObjectAt<'a>>,
+    /// After the pod: the next field name (borrowed), `None` if the pod
+    /// came last; unknown when that name has escapes.
+    after_object: Option<Option<&'a str>>,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for ProbedRequest<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct RequestVisitor<'a>(PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> Visitor<'de> for RequestVisitor<'a> {
+            type Value = ProbedRequest<'a>;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                // The words serde's derive uses, so that messages stay the same.
+                f.write_str("struct Request")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                const FIELDS: [&str; 5] =
+                    ["kind", "operation", "subResource", "namespace", "object"];
+                let mut out = ProbedRequest::default();
+                let mut seen = [false; 5];
+                let mut object_last = false;
+                while let Some(key) = map.next_key::<Str<'de>>()? {
+                    if std::mem::take(&mut object_last)
+                        && let Cow::Borrowed(next) = key.0
+                    {
+                        out.after_object = Some(Some(next));
+                    }
+                    let Some(field) = FIELDS.iter().position(|f| *f == key.0) else {
+                        map.next_value::<IgnoredAny>()?;
+                        continue;
+                    };
+                    if std::mem::replace(&mut seen[field], true) {
+                        return Err(A::Error::duplicate_field(FIELDS[field]));
+                    }
+                    let e = &mut out.envelope;
+                    match (field, key.0) {
+                        (0, _) => e.kind = Some(map.next_value()?),
+                        (1, _) => e.operation = Some(map.next_value()?),
+                        (2, _) => e.sub_resource = map.next_value()?,
+                        (3, _) => e.namespace = map.next_value()?,
+                        (_, Cow::Borrowed(name)) => {
+                            let probe: PodProbe = map.next_value()?;
+                            if !probe.is_null() {
+                                out.object_at = Some(ObjectAt::Key(name));
+                                e.probe = Some(probe);
+                                object_last = true;
+                            }
+                        }
+                        (_, Cow::Owned(_)) => {
+                            let raw: Option<&RawValue> = map.next_value()?;
+                            if let Some(raw) = raw {
+                                e.probe = PodProbe::read(raw.get().as_bytes());
+                                out.object_at = Some(ObjectAt::Raw(raw));
+                            }
+                        }
+                    }
+                }
+                if object_last {
+                    out.after_object = Some(None);
+                }
+                Ok(out)
+            }
+        }
+        deserializer.deserialize_map(RequestVisitor(PhantomData))
+    }
+}
 
 json_struct!(lenient Kind {
     group: Str<'a> = "group",
@@ -61,7 +148,14 @@ json_struct!(lenient Kind {
 });
 
 fn validate(payload: &[u8]) -> CallResult {
-    let (request, settings) = match read_envelope(payload) {
+    let (
+        ProbedRequest {
+            envelope: request,
+            object_at,
+            ..
+        },
+        settings,
+    ) = match read_envelope(payload) {
         Ok(envelope) => envelope,
         Err(e) => {
             return reject(format!(
@@ -70,12 +164,11 @@ fn validate(payload: &[u8]) -> CallResult {
         }
     };
     let kind = request.kind.unwrap_or_default();
-    let sub_resource = request.sub_resource.flatten();
     if !applies_to(
         text(&kind.group),
         text(&kind.kind),
         text(&request.operation),
-        text(&sub_resource),
+        text(&request.sub_resource),
     ) {
         return respond(TextVerdict::Accept, Vec::new());
     }
@@ -86,17 +179,16 @@ fn validate(payload: &[u8]) -> CallResult {
             Err(e) => return reject(format!("eci-profile: invalid settings: {e}")),
         },
     };
-    let Some(object) = request.object.flatten() else {
+    let Some(object_at) = object_at else {
         return reject("eci-profile: cannot read the pod: the request has no object".into());
     };
-    let namespace = request.namespace.flatten();
-    let request_namespace = Some(text(&namespace)).filter(|ns| !ns.is_empty());
+    let request_namespace = Some(text(&request.namespace)).filter(|ns| !ns.is_empty());
 
     // Most pods match no selector: decide that from the labels and the
     // nodeSelector alone, without building the pod. Anything unusual in
-    // those fields makes the probe fail, and the full path below explains it.
+    // those fields makes the probe unusual, and the full path below explains it.
     let mut looked_up = None;
-    if let Ok(probe) = serde_json::from_slice::<PodProbe>(object.get().as_bytes()) {
+    if let Some(probe) = request.probe.filter(PodProbe::is_usual) {
         let namespace = request_namespace.or(probe.namespace()).unwrap_or("");
         match screen(
             &profile,
@@ -114,7 +206,10 @@ fn validate(payload: &[u8]) -> CallResult {
     // request's own text with the additions, so every field comes back as it was.
     // A namespace read while screening is handed on: one lookup per request.
     let lookup = move |name: &str| looked_up.unwrap_or_else(|| read_namespace_labels(name));
-    let decision = evaluate_pod_text(&profile, object.get(), request_namespace, lookup);
+    let Some(object) = object_text(payload, &object_at) else {
+        return reject("eci-profile: cannot read the pod: it is not valid UTF-8".into());
+    };
+    let decision = evaluate_pod_text(&profile, object, request_namespace, lookup);
     respond(decision.verdict, decision.warnings)
 }
 
@@ -132,30 +227,59 @@ enum FoundSettings<'a> {
 }
 
 /// The request and the settings of a `validate` payload.
-fn read_envelope(payload: &[u8]) -> Result<(Request<'_>, FoundSettings<'_>), serde_json::Error> {
+fn read_envelope(
+    payload: &[u8],
+) -> Result<(ProbedRequest<'_>, FoundSettings<'_>), serde_json::Error> {
     if let Some(envelope) = split_envelope(payload) {
         return Ok(envelope);
     }
-    let payload: Payload = serde_json::from_slice(payload)?;
-    let text = payload.settings.map_or("null", RawValue::get);
-    let request = payload
+    let payload_read: Payload = serde_json::from_slice(payload)?;
+    let text = payload_read.settings.map_or("null", RawValue::get);
+    let request = payload_read
         .request
         .ok_or_else(|| serde::de::Error::missing_field("request"))?;
+    // The pod's text is checked here, as capturing it raw would have.
+    if let Some(at) = &request.object_at
+        && object_text(payload, at).is_none()
+    {
+        return Err(serde::de::Error::custom("the pod is not valid UTF-8"));
+    }
     Ok((request, FoundSettings::Text(text)))
 }
 
 /// `{"request":R,"settings":S}`, the layout policy-server and kwctl send:
-/// R is parsed, and S, which can be far longer than the request (hundreds
-/// of KB with a thousand selectors), is not parsed at all when it is byte for
-/// byte the text compiled last time: comparing bytes costs a fraction of
-/// scanning JSON. Any other layout, or anything malformed: `None`, and serde
-/// reads (and explains) the whole payload.
-fn split_envelope(payload: &[u8]) -> Option<(Request<'_>, FoundSettings<'_>)> {
+/// R is read in one pass ([`ProbedRequest`]), and S, which can be far longer
+/// than the request (hundreds of KB with a thousand selectors), is not parsed
+/// at all when it is byte for byte the text compiled last time: comparing
+/// bytes costs a fraction of scanning JSON. Any other layout, or anything
+/// malformed: `None`, and serde reads (and explains) the whole payload.
+fn split_envelope(payload: &[u8]) -> Option<(ProbedRequest<'_>, FoundSettings<'_>)> {
     let mut at = expect(payload, 0, b"{")?;
     at = expect(payload, at, b"\"request\"")?;
     at = expect(payload, at, b":")?;
-    let mut stream = serde_json::Deserializer::from_slice(&payload[at..]).into_iter::<Request>();
-    let request = stream.next()?.ok()?;
+    let mut stream =
+        serde_json::Deserializer::from_slice(&payload[at..]).into_iter::<ProbedRequest>();
+    let mut request = stream.next()?.ok()?;
+    // The request's strings were checked where read; the rest (the pod's
+    // skipped fields) is checked here, as capturing the pod raw would have.
+    let request_text = std::str::from_utf8(&payload[at..at + stream.byte_offset()]).ok()?;
+    // The pod's text, placed without reading it again when the field names
+    // around it say where it is.
+    if let (Some(ObjectAt::Key(name)), Some(next)) = (&request.object_at, request.after_object) {
+        let base = request_text.as_ptr() as usize;
+        let bytes = request_text.as_bytes();
+        let start = skip_ws(
+            bytes,
+            expect(bytes, name.as_ptr() as usize - base + name.len() + 1, b":")?,
+        );
+        let end = match next {
+            Some(next) => {
+                pod_text::value_end(bytes, (next.as_ptr() as usize - base).checked_sub(1)?, true)?
+            }
+            None => pod_text::value_end(bytes, bytes.len().checked_sub(1)?, false)?,
+        };
+        request.object_at = Some(ObjectAt::Text(request_text.get(start..end)?));
+    }
     at += stream.byte_offset();
     if let Some(end) = expect(payload, at, b"}") {
         return (skip_ws(payload, end) == payload.len())
@@ -182,6 +306,24 @@ fn split_envelope(payload: &[u8]) -> Option<(Request<'_>, FoundSettings<'_>)> {
     }
     let settings: &RawValue = serde_json::from_slice(text).ok()?;
     Some((request, FoundSettings::Text(settings.get())))
+}
+
+/// The pod's text: after `"object"` and its `:`, one JSON value, found by
+/// skipping it (only pods the screen did not accept need it). `None` when
+/// it is not UTF-8.
+fn object_text<'a>(payload: &'a [u8], at: &ObjectAt<'a>) -> Option<&'a str> {
+    let name = match at {
+        ObjectAt::Raw(raw) => return Some(raw.get()),
+        ObjectAt::Text(text) => return Some(text),
+        ObjectAt::Key(name) => name,
+    };
+    // After the field name's closing quote: `:`, then the value.
+    let after = name.as_ptr() as usize - payload.as_ptr() as usize + name.len() + 1;
+    let start = skip_ws(payload, expect(payload, after, b":")?);
+    let mut value =
+        serde_json::Deserializer::from_slice(&payload[start..]).into_iter::<IgnoredAny>();
+    value.next()?.ok()?;
+    std::str::from_utf8(&payload[start..start + value.byte_offset()]).ok()
 }
 
 /// JSON's whitespace.
@@ -234,10 +376,17 @@ fn validate_settings(payload: &[u8]) -> CallResult {
         Some(_) => Ok(()),
         None => checked_settings(payload),
     };
-    Ok(serde_json::to_vec(&SettingsValidationResponse {
-        valid: result.is_ok(),
-        message: result.err(),
-    })?)
+    // `SettingsValidationResponse`'s fields, written by hand as `respond` does.
+    let mut out = match result {
+        Ok(()) => br#"{"valid":true,"message":null"#.to_vec(),
+        Err(message) => {
+            let mut out = br#"{"valid":false,"message":"#.to_vec();
+            serde_json::to_writer(&mut out, &message)?;
+            out
+        }
+    };
+    out.push(b'}');
+    Ok(out)
 }
 
 /// Settings compiled the checked way, which explains what is wrong.
@@ -320,15 +469,7 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
 
 /// `get_resource` of `v1/Namespace`, cached by the host (`disable_cache: false`).
 fn read_namespace_labels(name: &str) -> Result<NamespaceLabels, String> {
-    let request = GetResourceRequest {
-        api_version: "v1".into(),
-        kind: "Namespace".into(),
-        name: name.into(),
-        namespace: None,
-        disable_cache: false,
-        field_masks: None,
-    };
-    let body = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
+    let body = namespace_request(name);
     let answer = host_call("kubewarden", "kubernetes", "get_resource", &body).map_err(|e| {
         // Keep the host's own reason, without the transport's wrapping
         // (wapc-guest's "Host error: ", policy-evaluator's "Callback evaluation failure: ").
@@ -341,13 +482,23 @@ fn read_namespace_labels(name: &str) -> Result<NamespaceLabels, String> {
     namespace_labels(&answer)
 }
 
+/// The SDK's `GetResourceRequest` for a Namespace, written by hand (its
+/// derived writer cost 2 KB of module for one fixed shape).
+fn namespace_request(name: &str) -> Vec<u8> {
+    let mut body = br#"{"api_version":"v1","kind":"Namespace","name":"#.to_vec();
+    // Writing a string into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(&mut body, name);
+    body.extend_from_slice(br#","namespace":null,"disable_cache":false,"field_masks":null}"#);
+    body
+}
+
 /// The labels of the host's answer, read as raw JSON so that a malformed
 /// answer gives a clear reason instead of a trap.
 fn namespace_labels(answer: &[u8]) -> Result<NamespaceLabels, String> {
     // The usual answer, a mapping whose labels are strings: read only the
     // labels, borrowed, with the pod's probe (a Namespace has the same
     // `metadata`); anything else is read whole below, to say what is wrong.
-    if let Ok(probe) = serde_json::from_slice::<PodProbe>(answer) {
+    if let Some(probe) = PodProbe::read(answer) {
         return Ok(probe
             .labels()
             .0
@@ -380,6 +531,7 @@ fn namespace_labels(answer: &[u8]) -> Result<NamespaceLabels, String> {
 mod tests {
     use super::*;
     use crate::evaluate::{Verdict, evaluate_pod};
+    use crate::label_selector::Labels;
 
     fn envelope(payload: &str) -> Option<(String, String)> {
         split_envelope(payload.as_bytes()).map(|(request, settings)| {
@@ -388,6 +540,7 @@ mod tests {
                 FoundSettings::Text(text) => text.to_string(),
             };
             let operation = request
+                .envelope
                 .operation
                 .map_or(String::new(), |o| o.0.into_owned());
             (operation, settings)
@@ -471,6 +624,132 @@ mod tests {
         );
     }
 
+    /// The pod's text is found wherever `object` stands, in either layout,
+    /// and probed on the way; `null` or absent is no pod.
+    #[test]
+    fn the_pod_is_placed_and_probed_in_any_layout() {
+        let pod = r#"{"metadata": {"labels": {"a": "1"}}, "spec": {"x": [1, "]}"]}}"#;
+        let object_text_of = |payload: &str| {
+            let bytes = payload.as_bytes();
+            let (request, _) = read_envelope(bytes).ok()?;
+            let probe_label = request
+                .envelope
+                .probe
+                .as_ref()
+                .and_then(|p| p.labels().label("a").map(str::to_string));
+            let text = object_text(bytes, request.object_at.as_ref()?)?.to_string();
+            Some((text, probe_label))
+        };
+        let expected = Some((pod.to_string(), Some("1".to_string())));
+        for payload in [
+            format!(r#"{{"request":{{"object":{pod},"operation":"CREATE"}},"settings":{{}}}}"#),
+            format!(r#"{{"request":{{"operation":"CREATE","object" :  {pod} }}}}"#),
+            format!(r#"{{"request":{{"kind":{{"kind":"Pod"}},"object":{pod},"oldObject":null}}}}"#),
+            format!(r#"{{"settings":{{}},"request":{{"object":{pod}}}}}"#),
+            format!("{{\n\"request\" : {{ \"object\"\n:\t{pod}\n}} }}"),
+            // The next field name has escapes: the pod is found by skipping it.
+            format!(r#"{{"request":{{"object":{pod},"op\u0065ration":"CREATE"}}}}"#),
+        ] {
+            assert_eq!(object_text_of(&payload), expected, "{payload}");
+        }
+        // A field name with escapes: captured raw, probed from the capture.
+        let escaped = format!(r#"{{"request":{{"obj\u0065ct":{pod}}}}}"#);
+        assert_eq!(object_text_of(&escaped), expected);
+        for none in [
+            r#"{"request":{"object":null,"operation":"CREATE"}}"#,
+            r#"{"request":{"operation":"CREATE"}}"#,
+        ] {
+            assert_eq!(object_text_of(none), None, "{none}");
+        }
+        // Not a mapping: placed, and the probe is unusual (the full path explains).
+        let (request, _) = read_envelope(br#"{"request":{"object":[1,2]}}"#).unwrap();
+        assert!(!request.envelope.probe.as_ref().unwrap().is_usual());
+        // Not UTF-8 inside the pod: refused, as capturing it raw would have.
+        let mut bad = br#"{"request":{"object":{"a":"X"}}}"#.to_vec();
+        let at = bad.iter().position(|b| *b == b'X').unwrap();
+        bad[at] = 0xff;
+        assert!(read_envelope(&bad).is_err());
+    }
+
+    #[test]
+    fn settings_answers_read_as_the_sdks() {
+        use kubewarden_policy_sdk::settings::SettingsValidationResponse;
+        let read = |settings: &str| {
+            let bytes = validate_settings(settings.as_bytes()).unwrap();
+            let r: SettingsValidationResponse = serde_json::from_slice(&bytes).unwrap();
+            (r.valid, r.message)
+        };
+        assert_eq!(read("{}"), (true, None));
+        assert_eq!(
+            read(r#"{"selectors":5}"#),
+            (false, Some("selectors: expected a list, found 5".into()))
+        );
+    }
+
+    #[test]
+    fn the_namespace_request_is_the_sdks() {
+        use kubewarden_policy_sdk::host_capabilities::kubernetes::GetResourceRequest;
+        let r: GetResourceRequest =
+            serde_json::from_slice(&namespace_request("team \"a\"")).unwrap();
+        assert_eq!(
+            (r.api_version.as_str(), r.kind.as_str(), r.name.as_str()),
+            ("v1", "Namespace", "team \"a\"")
+        );
+        assert_eq!(
+            (r.namespace, r.disable_cache, r.field_masks),
+            (None, false, None)
+        );
+    }
+
+    proptest::proptest! {
+        /// Both ways of reading the envelope (the usual layout in one pass, any
+        /// other through serde) find the same pod text and probe, wherever the
+        /// pod stands among the request's fields and however it is spaced.
+        #[test]
+        fn both_envelope_readers_agree(
+            labels in proptest::collection::btree_map("[a-z\\\\\"é]{0,3}", "[a-z\\\\\"]{0,3}", 0..3),
+            extra in proptest::collection::vec("[a-z{}\\[\\],:\" ]{0,6}", 0..3),
+            order in proptest::sample::subsequence(vec![0, 1, 2, 3, 4], 0..=5),
+            pretty in proptest::bool::ANY,
+        ) {
+            let pod = serde_json::json!({"metadata": {"labels": labels}, "x": extra});
+            let fields = [
+                ("object", pod.clone()),
+                ("kind", serde_json::json!({"kind": "Pod"})),
+                ("operation", "CREATE".into()),
+                ("oldObject", serde_json::Value::Null),
+                ("uid", "u".into()),
+            ];
+            let mut request = serde_json::Map::new();
+            for i in order {
+                request.insert(fields[i].0.into(), fields[i].1.clone());
+            }
+            // serde_json's map is sorted; write the fields in the chosen order by hand.
+            let render = |v: &serde_json::Value| if pretty {
+                serde_json::to_string_pretty(v).unwrap()
+            } else {
+                v.to_string()
+            };
+            let request_text = format!(
+                "{{{}}}",
+                request.iter().map(|(k, v)| format!("{:?} : {}", k, render(v))).collect::<Vec<_>>().join(",\n")
+            );
+            let usual = format!(r#"{{"request":{request_text},"settings":{{}}}}"#);
+            let other = format!(r#"{{"settings":{{}},"request":{request_text}}}"#);
+            let read = |payload: &str| {
+                let bytes = payload.as_bytes();
+                let (request, _) = read_envelope(bytes).unwrap();
+                let text = request.object_at.as_ref().map(|at| object_text(bytes, at).unwrap().to_string());
+                let labels = request.envelope.probe.as_ref().map(|p| p.labels().0.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string())).collect::<Vec<_>>());
+                (text.map(|t| serde_json::from_str::<serde_json::Value>(&t).unwrap()), labels)
+            };
+            let (usual_pod, usual_labels) = read(&usual);
+            proptest::prop_assert_eq!(&usual_pod, &request.get("object").cloned());
+            proptest::prop_assert_eq!((usual_pod, usual_labels), read(&other));
+        }
+    }
+
     #[test]
     fn same_bytes_is_equality() {
         let a: Vec<u8> = (0..300u32).map(|i| (i % 251) as u8).collect();
@@ -485,8 +764,8 @@ mod tests {
         assert!(!same_bytes(b"ab", b"abc"));
     }
 
-    fn probe(text: &str) -> Result<PodProbe<'_>, serde_json::Error> {
-        serde_json::from_slice(text.as_bytes())
+    fn probe(text: &str) -> Option<PodProbe<'_>> {
+        PodProbe::read(text.as_bytes())
     }
 
     /// Whenever the screen accepts, the full evaluation accepts too, unchanged

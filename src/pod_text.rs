@@ -385,7 +385,7 @@ fn insert(open: Open, items: Vec<Vec<u8>>) -> (Span, Vec<u8>) {
 }
 
 /// Where `part`, a slice of `text`, lies in it.
-fn span_of(text: &str, part: &str) -> Span {
+pub(crate) fn span_of(text: &str, part: &str) -> Span {
     let start = part.as_ptr() as usize - text.as_ptr() as usize;
     (start, start + part.len())
 }
@@ -484,7 +484,7 @@ impl<'de> Visitor<'de> for RootReader<'de> {
 /// Where the value before `limit` (a field name's opening quote, or the
 /// closing `}` of its mapping) ends: back over whitespace, the `,` when
 /// `comma`, and whitespace again.
-fn value_end(bytes: &[u8], limit: usize, comma: bool) -> Option<usize> {
+pub(crate) fn value_end(bytes: &[u8], limit: usize, comma: bool) -> Option<usize> {
     let mut at = limit;
     let back = |at: &mut usize| {
         while *at > 0 && is_ws(bytes[*at - 1]) {
@@ -630,117 +630,214 @@ impl<'de> Visitor<'de> for Masked<'_, 'de> {
 // ---------------------------------------------------------------------------
 
 /// What the screen reads of a pod: `metadata.namespace`, `metadata.labels`
-/// and `spec.nodeSelector`; every other field is skipped unparsed. Anything
-/// else than expected (a list where a mapping belongs, labels that are not
-/// strings, a field given twice, …) fails the probe, and the full path says
-/// what is wrong. Unlike serde's derived structs, these read mappings only.
+/// and `spec.nodeSelector`; every other field is skipped unparsed. The
+/// reader never fails on well-formed JSON: anything else than expected (a
+/// list where a mapping belongs, labels that are not strings, a field given
+/// twice, …) marks the probe *unusual*, and the full path says what is
+/// wrong. That lets it run inside another reader (the request's envelope)
+/// without stopping it. Unlike serde's derived structs, it reads mappings only.
 #[derive(Default)]
 pub struct PodProbe<'a> {
     namespace: Option<Cow<'a, str>>,
     labels: Option<StringMap<'a>>,
     node_selector: Option<StringMap<'a>>,
+    unusual: bool,
+    /// The pod was `null`.
+    null: bool,
 }
 
-impl PodProbe<'_> {
+impl<'a> PodProbe<'a> {
+    /// The probe of a pod's (or a Namespace's) text; `None` when unusual.
+    pub fn read(text: &'a [u8]) -> Option<PodProbe<'a>> {
+        serde_json::from_slice::<PodProbe>(text)
+            .ok()
+            .filter(|p| p.is_usual() && !p.null)
+    }
+
+    /// Nothing unexpected was met.
+    pub fn is_usual(&self) -> bool {
+        !self.unusual
+    }
+
+    /// The pod was `null`.
+    pub fn is_null(&self) -> bool {
+        self.null
+    }
+
     pub fn namespace(&self) -> Option<&str> {
         self.namespace.as_deref()
     }
 
-    pub fn labels(&self) -> &StringMap<'_> {
+    pub fn labels(&self) -> &StringMap<'a> {
         static NONE: StringMap<'static> = StringMap(Vec::new());
         self.labels.as_ref().unwrap_or(&NONE)
     }
 
-    pub fn node_selector(&self) -> Option<&StringMap<'_>> {
+    pub fn node_selector(&self) -> Option<&StringMap<'a>> {
         self.node_selector.as_ref()
     }
 }
 
-/// Which part of the pod a [`ProbeVisitor`] reads.
-#[derive(Clone, Copy)]
+/// Which part of the pod a [`ProbeSeed`] reads.
+#[derive(Clone, Copy, PartialEq)]
 enum ProbePart {
     Pod,
     Metadata,
     Spec,
 }
 
-struct ProbeVisitor<'a>(ProbePart, PhantomData<&'a ()>);
+/// What a [`ProbeSeed`] expects to read.
+#[derive(Clone, Copy)]
+enum Want {
+    Part(ProbePart),
+    Str,
+    Strings,
+}
 
-impl<'de: 'a, 'a> Visitor<'de> for ProbeVisitor<'a> {
-    type Value = PodProbe<'a>;
+/// What a [`ProbeSeed`] read: what it wanted (`None` for `null`), or
+/// `Unusual`: any other kind of value, skipped.
+enum Probed<'a> {
+    Part(PodProbe<'a>),
+    Str(Option<Cow<'a, str>>),
+    Strings(Option<StringMap<'a>>),
+    Unusual,
+}
+
+/// Reads a part of the pod, a string or a mapping of strings, and never
+/// fails on well-formed JSON. One visitor for all three, so that serde_json's
+/// reader is instantiated once (about 2 KB of module each).
+struct ProbeSeed<'a>(Want, PhantomData<&'a ()>);
+
+fn probe_seed<'a>(want: Want) -> ProbeSeed<'a> {
+    ProbeSeed(want, PhantomData)
+}
+
+impl<'de: 'a, 'a> DeserializeSeed<'de> for ProbeSeed<'a> {
+    type Value = Probed<'a>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de: 'a, 'a> Visitor<'de> for ProbeSeed<'a> {
+    type Value = Probed<'a>;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a mapping")
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Probed::Unusual)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Probed::Unusual)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Probed::Unusual)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Probed::Unusual)
+    }
+    fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+        Ok(match self.0 {
+            Want::Str => Probed::Str(Some(Cow::Borrowed(v))),
+            _ => Probed::Unusual,
+        })
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(match self.0 {
+            Want::Str => Probed::Str(Some(Cow::Owned(v.to_owned()))),
+            _ => Probed::Unusual,
+        })
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(match self.0 {
+            Want::Part(_) => Probed::Part(PodProbe {
+                null: true,
+                ..PodProbe::default()
+            }),
+            Want::Str => Probed::Str(None),
+            Want::Strings => Probed::Strings(None),
+        })
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Probed::Unusual)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         use ProbePart::*;
+        let part = match self.0 {
+            Want::Part(part) => part,
+            Want::Str => {
+                while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                return Ok(Probed::Unusual);
+            }
+            Want::Strings => {
+                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
+                let mut usual = true;
+                while let Some(k) = map.next_key::<Str<'a>>()? {
+                    match map.next_value_seed(probe_seed(Want::Str))? {
+                        Probed::Str(Some(v)) => out.push((k.0, v)),
+                        // A value that is not a string (`null` included).
+                        _ => usual = false,
+                    }
+                }
+                return Ok(if usual {
+                    Probed::Strings(Some(StringMap(out)))
+                } else {
+                    Probed::Unusual
+                });
+            }
+        };
         let mut probe = PodProbe::default();
         let mut seen = [false; 2];
         while let Some(key) = map.next_key::<Str<'a>>()? {
-            let slot = match (self.0, key.0.as_ref()) {
-                (Pod, "metadata") | (Metadata, "namespace") => 0,
-                (Pod, "spec") | (Metadata, "labels") | (Spec, "nodeSelector") => 1,
+            let (slot, want) = match (part, key.0.as_ref()) {
+                (Pod, "metadata") => (0, Want::Part(Metadata)),
+                (Pod, "spec") => (1, Want::Part(Spec)),
+                (Metadata, "namespace") => (0, Want::Str),
+                (Metadata, "labels") | (Spec, "nodeSelector") => (1, Want::Strings),
                 _ => {
                     map.next_value::<IgnoredAny>()?;
                     continue;
                 }
             };
+            let read = map.next_value_seed(probe_seed(want))?;
             if std::mem::replace(&mut seen[slot], true) {
-                return Err(A::Error::custom("a field is given twice"));
+                // A field given twice.
+                probe.unusual = true;
+                continue;
             }
-            match (self.0, slot) {
-                (Pod, _) => {
-                    let part = if slot == 0 { Metadata } else { Spec };
-                    // Each part fills only its own fields.
-                    if let Some(inner) = map.next_value_seed(OptionalPart(part, PhantomData))? {
-                        probe.namespace = probe.namespace.or(inner.namespace);
-                        probe.labels = probe.labels.or(inner.labels);
-                        probe.node_selector = probe.node_selector.or(inner.node_selector);
-                    }
+            match read {
+                // Each part fills only its own fields.
+                Probed::Part(inner) => {
+                    probe.unusual |= inner.unusual;
+                    probe.namespace = probe.namespace.or(inner.namespace);
+                    probe.labels = probe.labels.or(inner.labels);
+                    probe.node_selector = probe.node_selector.or(inner.node_selector);
                 }
-                (Metadata, 0) => {
-                    probe.namespace = map.next_value::<Option<Str<'a>>>()?.map(|s| s.0);
-                }
-                (Metadata, _) => probe.labels = map.next_value()?,
-                (Spec, _) => probe.node_selector = map.next_value()?,
+                Probed::Str(name) => probe.namespace = name,
+                Probed::Strings(strings) if part == Metadata => probe.labels = strings,
+                Probed::Strings(strings) => probe.node_selector = strings,
+                Probed::Unusual => probe.unusual = true,
             }
         }
-        Ok(probe)
-    }
-}
-
-/// A part of the pod that may be absent or `null`.
-struct OptionalPart<'a>(ProbePart, PhantomData<&'a ()>);
-
-impl<'de: 'a, 'a> DeserializeSeed<'de> for OptionalPart<'a> {
-    type Value = Option<PodProbe<'a>>;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
-        struct Inner<'a>(ProbePart, PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for Inner<'a> {
-            type Value = Option<PodProbe<'a>>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mapping or null")
-            }
-            fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_none<E>(self) -> Result<Self::Value, E> {
-                Ok(None)
-            }
-            fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
-                d.deserialize_map(ProbeVisitor(self.0, PhantomData))
-                    .map(Some)
-            }
-        }
-        deserializer.deserialize_option(Inner(self.0, PhantomData))
+        Ok(Probed::Part(probe))
     }
 }
 
 impl<'de: 'a, 'a> Deserialize<'de> for PodProbe<'a> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ProbeVisitor(ProbePart::Pod, PhantomData))
+        Ok(
+            match probe_seed(Want::Part(ProbePart::Pod)).deserialize(deserializer)? {
+                Probed::Part(probe) => probe,
+                _ => PodProbe {
+                    unusual: true,
+                    ..PodProbe::default()
+                },
+            },
+        )
     }
 }
 
@@ -757,26 +854,6 @@ impl Labels for StringMap<'_> {
             .rev()
             .find(|(k, _)| k.len() == key.len() && k == key)
             .map(|(_, v)| v.as_ref())
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for StringMap<'a> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct MapVisitor<'a>(PhantomData<&'a ()>);
-        impl<'de: 'a, 'a> Visitor<'de> for MapVisitor<'a> {
-            type Value = StringMap<'a>;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a map of strings")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-                let mut out = Vec::with_capacity(map.size_hint().unwrap_or(0));
-                while let Some((k, v)) = map.next_entry::<Str<'a>, Str<'a>>()? {
-                    out.push((k.0, v.0));
-                }
-                Ok(StringMap(out))
-            }
-        }
-        deserializer.deserialize_map(MapVisitor(PhantomData))
     }
 }
 

@@ -147,8 +147,8 @@ fn the_skeleton_holds_only_what_the_decision_reads() {
     }
 }
 
-fn probe(text: &str) -> Result<PodProbe<'_>, serde_json::Error> {
-    serde_json::from_slice(text.as_bytes())
+fn probe(text: &str) -> Option<PodProbe<'_>> {
+    PodProbe::read(text.as_bytes())
 }
 
 #[test]
@@ -179,6 +179,6 @@ fn the_probe_reads_mappings_of_strings_only() {
         r#"{"spec":{"nodeSelector":["a"]}}"#,
         r#"{"spec":{"nodeSelector":{"a":true}}}"#,
     ] {
-        assert!(probe(bad).is_err(), "{bad}");
+        assert!(probe(bad).is_none(), "{bad}");
     }
 }
