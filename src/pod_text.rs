@@ -142,7 +142,10 @@ pub const METADATA: &[(&str, Keep)] = &[
     ("namespace", Keep::All),
     ("labels", Keep::All),
     ("annotations", Keep::All),
-    ("ownerReferences", Keep::All),
+    (
+        "ownerReferences",
+        Keep::Each(&Keep::Fields(&[("kind", Keep::All), ("name", Keep::All)])),
+    ),
 ];
 
 /// The `spec` fields read by `evaluate`, `scheduling` and `warnings`.
