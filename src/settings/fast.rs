@@ -10,7 +10,9 @@
 //! test checks that whatever this path compiles, `from_settings` compiles
 //! to the very same `Profile`.
 
-use super::{Effect, OnLookupError, Profile, Selector, VirtualNode, compile_virtual_node};
+use super::{
+    Effect, OnLookupError, Profile, Selector, VirtualNode, compile_virtual_node, default_selectors,
+};
 use crate::eci_annotations::check_annotation;
 use crate::json_struct::Str;
 use crate::k8s_names::{annotation_key, label_key, label_pair, label_value};
@@ -26,12 +28,12 @@ use std::fmt;
 /// usual way; `None` otherwise.
 pub fn compile(text: &[u8]) -> Option<Profile> {
     let raw: RawSettings = serde_json::from_slice(text).ok()?;
-    let mut profile = Profile::default();
-    match raw.selectors {
-        None => {}
-        Some(None) => profile.selectors = Vec::new(),
+    // Each part built once: the defaults only where a part is absent.
+    let selectors = match raw.selectors {
+        None => default_selectors(),
+        Some(None) => Vec::new(),
         Some(Some(list)) => {
-            profile.selectors = Vec::with_capacity(list.len());
+            let mut selectors = Vec::with_capacity(list.len());
             // Names are unique ignoring ASCII case (the map's type is
             // `compile_selectors`' own, so that its code is shared).
             let mut names: HashMap<Cow<str>, (usize, &str)> = HashMap::with_capacity(list.len());
@@ -47,27 +49,33 @@ pub fn compile(text: &[u8]) -> Option<Profile> {
                 if lower.is_empty() || names.insert(lower, (i, "")).is_some() {
                     return None;
                 }
-                profile.selectors.push(selector(raw)?);
+                selectors.push(selector(raw)?);
             }
+            selectors
         }
-    }
-    if let Some(raw) = raw.virtual_node {
-        let value: serde_json::Value = serde_json::from_slice(raw.get().as_bytes()).ok()?;
-        let mut errors = Vec::new();
-        let vn: VirtualNode = compile_virtual_node(&value, &mut errors);
-        if !errors.is_empty() {
-            return None;
+    };
+    let virtual_node = match raw.virtual_node {
+        None => VirtualNode::default(),
+        Some(raw) => {
+            let value: serde_json::Value = serde_json::from_slice(raw.get().as_bytes()).ok()?;
+            let mut errors = Vec::new();
+            let vn = compile_virtual_node(&value, &mut errors);
+            if !errors.is_empty() {
+                return None;
+            }
+            vn
         }
-        profile.virtual_node = vn;
-    }
-    if let Some(raw) = raw.on_namespace_lookup_error {
-        profile.on_namespace_lookup_error = match raw.get() {
-            r#""Ignore""# => OnLookupError::Ignore,
-            r#""Fail""# => OnLookupError::Fail,
-            _ => return None,
-        };
-    }
-    Some(profile)
+    };
+    let on_namespace_lookup_error = match raw.on_namespace_lookup_error.map(RawValue::get) {
+        None | Some(r#""Ignore""#) => OnLookupError::Ignore,
+        Some(r#""Fail""#) => OnLookupError::Fail,
+        Some(_) => return None,
+    };
+    Some(Profile {
+        selectors,
+        virtual_node,
+        on_namespace_lookup_error,
+    })
 }
 
 fn selector(raw: RawSelector) -> Option<Selector> {
