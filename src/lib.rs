@@ -750,6 +750,31 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Whatever the payload, reading the envelope and placing the pod
+        /// never panics; a pod that is placed is one JSON value.
+        #[test]
+        fn any_payload_is_read_without_panic(
+            pod in "[{}\\[\\],:\" a-z0-9\\\\]{0,40}",
+            before in "[{},:\" a-z]{0,12}",
+            after in "[{},:\" a-z]{0,12}",
+            layout in 0..4usize,
+        ) {
+            let payload = match layout {
+                0 => format!(r#"{{"request":{{{before}"object":{pod}{after}}},"settings":{{}}}}"#),
+                1 => format!(r#"{{"request":{{"object":{pod}}}{after}"#),
+                2 => format!(r#"{{"settings":null,"request":{{{before}"object":{pod}}}}}"#),
+                _ => format!("{before}{pod}{after}"),
+            };
+            if let Ok((request, _)) = read_envelope(payload.as_bytes())
+                && let Some(at) = &request.object_at
+                && let Some(text) = object_text(payload.as_bytes(), at)
+            {
+                proptest::prop_assert!(serde_json::from_str::<serde_json::Value>(text).is_ok(), "{}", text);
+            }
+        }
+    }
+
     #[test]
     fn same_bytes_is_equality() {
         let a: Vec<u8> = (0..300u32).map(|i| (i % 251) as u8).collect();
