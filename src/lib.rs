@@ -12,6 +12,7 @@ pub mod effects;
 pub mod evaluate;
 pub mod json_path;
 pub mod json_struct;
+pub mod json_text;
 pub mod k8s_names;
 pub mod label_selector;
 pub mod pod_text;
@@ -21,6 +22,7 @@ pub mod warnings;
 
 use evaluate::{NamespaceLabels, Screen, applies_to, screen};
 use json_struct::Str;
+use json_text::{expect, skip_ws, value_end, value_end_before, value_start};
 use pod_text::{PodProbe, TextVerdict, evaluate_pod_text};
 use serde::Deserialize;
 use serde::de::{Deserializer, Error as _, IgnoredAny, MapAccess, Visitor};
@@ -235,14 +237,14 @@ fn read_envelope(
     }
     let payload_read: Payload = serde_json::from_slice(payload)?;
     let text = payload_read.settings.map_or("null", RawValue::get);
-    let request = payload_read
+    let mut request = payload_read
         .request
         .ok_or_else(|| serde::de::Error::missing_field("request"))?;
-    // The pod's text is checked here, as capturing it raw would have.
-    if let Some(at) = &request.object_at
-        && object_text(payload, at).is_none()
-    {
-        return Err(serde::de::Error::custom("the pod is not valid UTF-8"));
+    // The pod's text is placed (and checked) here, as capturing it raw would have.
+    if let Some(at) = &request.object_at {
+        let not_utf8 = || serde::de::Error::custom("the pod is not valid UTF-8");
+        let object = object_text(payload, at).ok_or_else(not_utf8)?;
+        request.object_at = Some(ObjectAt::Text(object));
     }
     Ok((request, FoundSettings::Text(text)))
 }
@@ -266,17 +268,15 @@ fn split_envelope(payload: &[u8]) -> Option<(ProbedRequest<'_>, FoundSettings<'_
     // The pod's text, placed without reading it again when the field names
     // around it say where it is.
     if let (Some(ObjectAt::Key(name)), Some(next)) = (&request.object_at, request.after_object) {
-        let base = request_text.as_ptr() as usize;
         let bytes = request_text.as_bytes();
-        let start = skip_ws(
-            bytes,
-            expect(bytes, name.as_ptr() as usize - base + name.len() + 1, b":")?,
-        );
+        let start = value_start(bytes, name)?;
         let end = match next {
-            Some(next) => {
-                pod_text::value_end(bytes, (next.as_ptr() as usize - base).checked_sub(1)?, true)?
-            }
-            None => pod_text::value_end(bytes, bytes.len().checked_sub(1)?, false)?,
+            Some(next) => value_end_before(bytes, next)?,
+            None => value_end(
+                request_text.as_bytes(),
+                request_text.len().checked_sub(1)?,
+                false,
+            )?,
         };
         request.object_at = Some(ObjectAt::Text(request_text.get(start..end)?));
     }
@@ -288,17 +288,15 @@ fn split_envelope(payload: &[u8]) -> Option<(ProbedRequest<'_>, FoundSettings<'_
     at = expect(payload, at, b",")?;
     at = expect(payload, at, b"\"settings\"")?;
     at = expect(payload, at, b":")?;
+    // S is what is left up to the payload's closing `}`.
     let start = skip_ws(payload, at);
-    let mut end = payload.len();
-    while end > start && is_ws(payload[end - 1]) {
-        end -= 1;
-    }
-    if end == start || payload[end - 1] != b'}' {
+    let close = value_end(payload, payload.len(), false)?.checked_sub(1)?;
+    if close <= start || payload[close] != b'}' {
         return None;
     }
-    end -= 1;
-    while end > start && is_ws(payload[end - 1]) {
-        end -= 1;
+    let end = value_end(payload, close, false)?;
+    if end <= start {
+        return None;
     }
     let text = &payload[start..end];
     if let Some(profile) = cached_settings(text) {
@@ -317,31 +315,11 @@ fn object_text<'a>(payload: &'a [u8], at: &ObjectAt<'a>) -> Option<&'a str> {
         ObjectAt::Text(text) => return Some(text),
         ObjectAt::Key(name) => name,
     };
-    // After the field name's closing quote: `:`, then the value.
-    let after = name.as_ptr() as usize - payload.as_ptr() as usize + name.len() + 1;
-    let start = skip_ws(payload, expect(payload, after, b":")?);
+    let start = value_start(payload, name)?;
     let mut value =
         serde_json::Deserializer::from_slice(&payload[start..]).into_iter::<IgnoredAny>();
     value.next()?.ok()?;
     std::str::from_utf8(&payload[start..start + value.byte_offset()]).ok()
-}
-
-/// JSON's whitespace.
-fn is_ws(byte: u8) -> bool {
-    matches!(byte, b' ' | b'\n' | b'\r' | b'\t')
-}
-
-fn skip_ws(bytes: &[u8], mut at: usize) -> usize {
-    while at < bytes.len() && is_ws(bytes[at]) {
-        at += 1;
-    }
-    at
-}
-
-/// Skips whitespace, then `token`; the position after it.
-fn expect(bytes: &[u8], at: usize, token: &[u8]) -> Option<usize> {
-    let at = skip_ws(bytes, at);
-    bytes[at..].starts_with(token).then_some(at + token.len())
 }
 
 /// The answer to `validate`: [`ValidationResponse`]'s fields, in its order,

@@ -7,14 +7,16 @@
 //! skeleton: the same JSON with only the fields the decision reads
 //! ([`METADATA`], [`SPEC`]), every other field skipped unparsed. The decision
 //! runs on the skeleton as it would on the whole pod, and the mutated pod is
-//! the original text with each field the decision wrote (`metadata.labels`,
-//! `metadata.annotations`, `spec.nodeSelector`, `spec.tolerations`) replaced
-//! by its new value: every other byte is the user's, in the user's order.
+//! the original text with each addition inserted into the field it goes into
+//! (`metadata.labels`, `metadata.annotations`, `spec.nodeSelector`,
+//! `spec.tolerations`; a null or absent one gets its value written): every
+//! other byte is the user's, in the user's order.
 //! Anything unusual (a part that is not a mapping, …) goes the old way: the
 //! whole pod as a `Value`, so that errors read exactly as before.
 
 use crate::evaluate::{Decision, NamespaceLabels, Report, Source, Verdict, evaluate_pod};
 use crate::json_struct::Str;
+use crate::json_text::{Span, value_end, value_end_before};
 use crate::label_selector::Labels;
 use crate::scheduling::Addition;
 use crate::settings::Profile;
@@ -39,6 +41,19 @@ pub enum TextVerdict {
     /// Accept with this mutated pod (JSON text, UTF-8).
     Mutate(Vec<u8>),
     Reject(String),
+}
+
+impl TextVerdict {
+    /// The same verdict with the mutated pod read back as a `Value`, as
+    /// [`evaluate_pod`] gives it (what tests compare the two paths by). Fails
+    /// only if the mutated text is not JSON.
+    pub fn to_verdict(&self) -> Result<Verdict, serde_json::Error> {
+        Ok(match self {
+            TextVerdict::Accept => Verdict::Accept,
+            TextVerdict::Mutate(pod) => Verdict::Mutate(serde_json::from_slice(pod)?),
+            TextVerdict::Reject(message) => Verdict::Reject(message.clone()),
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -202,9 +217,6 @@ fn addition_text(addition: &Addition) -> Vec<u8> {
 // Reading the skeleton, with the places to write
 // ---------------------------------------------------------------------------
 
-/// A byte range of the pod's text.
-type Span = (usize, usize);
-
 /// A mapping or list of the pod's text, where items can be inserted.
 #[derive(Debug, Clone, Copy)]
 struct Open {
@@ -323,10 +335,7 @@ impl<'a> PodText<'a> {
                                 for (_, a) in
                                     additions.iter().filter(|(_, a)| written_at(a) == (p, f))
                                 {
-                                    if inner.has_items || !text.is_empty() {
-                                        text.push(b',');
-                                    }
-                                    text.extend(addition_text(a));
+                                    push_item(&mut text, inner, &addition_text(a));
                                 }
                                 edits.push(((inner.close, inner.close), text));
                             }
@@ -379,18 +388,18 @@ fn member(name: &str, value: &Value) -> Vec<u8> {
 fn insert(open: Open, items: Vec<Vec<u8>>) -> (Span, Vec<u8>) {
     let mut text = Vec::new();
     for item in items {
-        if open.has_items || !text.is_empty() {
-            text.push(b',');
-        }
-        text.extend_from_slice(&item);
+        push_item(&mut text, open, &item);
     }
     ((open.close, open.close), text)
 }
 
-/// Where `part`, a slice of `text`, lies in it.
-pub(crate) fn span_of(text: &str, part: &str) -> Span {
-    let start = part.as_ptr() as usize - text.as_ptr() as usize;
-    (start, start + part.len())
+/// Appends an item to the text inserted into `open`: after a comma, unless
+/// it is the first item there.
+fn push_item(text: &mut Vec<u8>, open: Open, item: &[u8]) {
+    if open.has_items || !text.is_empty() {
+        text.push(b',');
+    }
+    text.extend_from_slice(item);
 }
 
 /// Where the values of a mapping's fields end, for two fields of interest:
@@ -420,12 +429,12 @@ impl<'de> Ends<'de> {
         let Some(f) = self.pending.take() else {
             return Some(());
         };
-        let (limit, comma) = match next_key {
-            Some(Str(Cow::Borrowed(k))) => (span_of(self.text, k).0.checked_sub(1)?, true),
+        let end = match next_key {
+            Some(Str(Cow::Borrowed(next))) => value_end_before(self.text.as_bytes(), next)?,
             Some(_) => return None,
-            None => (close, false),
+            None => value_end(self.text.as_bytes(), close, false)?,
         };
-        self.end[f] = Some(value_end(self.text.as_bytes(), limit, comma)?);
+        self.end[f] = Some(end);
         Some(())
     }
 }
@@ -482,31 +491,6 @@ impl<'de> Visitor<'de> for RootReader<'de> {
         }
         Ok((parts, has_items))
     }
-}
-
-/// Where the value before `limit` (a field name's opening quote, or the
-/// closing `}` of its mapping) ends: back over whitespace, the `,` when
-/// `comma`, and whitespace again.
-pub(crate) fn value_end(bytes: &[u8], limit: usize, comma: bool) -> Option<usize> {
-    let mut at = limit;
-    let back = |at: &mut usize| {
-        while *at > 0 && is_ws(bytes[*at - 1]) {
-            *at -= 1;
-        }
-    };
-    back(&mut at);
-    if comma {
-        if at == 0 || bytes[at - 1] != b',' {
-            return None;
-        }
-        at -= 1;
-        back(&mut at);
-    }
-    Some(at)
-}
-
-fn is_ws(byte: u8) -> bool {
-    matches!(byte, b' ' | b'\n' | b'\r' | b'\t')
 }
 
 /// Where a part's written fields end, noted while reading it.
@@ -586,29 +570,21 @@ impl<'de> Visitor<'de> for Masked<'_, 'de> {
     }
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Value, A::Error> {
         let mut out = Map::new();
-        loop {
-            let key = map.next_key::<Str<'de>>()?;
+        while let Some(key) = map.next_key::<Str<'de>>()? {
             if let Some(found) = &mut self.found {
                 // The part's `}` is not known here: its reader settles the last field.
-                if key.is_some() {
-                    found
-                        .ends
-                        .settle(key.as_ref(), 0)
-                        .ok_or_else(|| A::Error::custom("a value this reader cannot place"))?;
-                }
-            }
-            let Some(key) = key else { break };
-            if let Some(found) = &mut self.found {
+                found
+                    .ends
+                    .settle(Some(&key), 0)
+                    .ok_or_else(|| A::Error::custom("a value this reader cannot place"))?;
                 found.has_fields = true;
-            }
-            if let Some(found) = &mut self.found
-                && let Some(w) = found.names.iter().position(|w| *w == key.0)
-            {
-                // Kept whole; where it ends is settled by the next field name.
-                let value: Value = map.next_value()?;
-                found.ends.pending = Some(w);
-                out.insert(key.0.into_owned(), value);
-                continue;
+                if let Some(w) = found.names.iter().position(|w| *w == key.0) {
+                    // Kept whole; where it ends is settled by the next field name.
+                    let value: Value = map.next_value()?;
+                    found.ends.pending = Some(w);
+                    out.insert(key.0.into_owned(), value);
+                    continue;
+                }
             }
             let keep = match self.keep {
                 Keep::Fields(fields) => fields.iter().find(|(k, _)| *k == key.0).map(|(_, k)| k),

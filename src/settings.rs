@@ -229,15 +229,7 @@ fn compile_selectors(value: &Value, errors: &mut Vec<String>) -> Vec<Selector> {
             .get("name")
             .and_then(Value::as_str)
             .filter(|n| !n.is_empty());
-        // ASCII case only: Unicode case tables would cost 18 KB of module for
-        // names that are, in practice, Kubernetes-style ASCII.
-        let lower = name.map(|name| {
-            if name.bytes().any(|b| b.is_ascii_uppercase()) {
-                Cow::Owned(name.to_ascii_lowercase())
-            } else {
-                Cow::Borrowed(name)
-            }
-        });
+        let lower = name.map(name_key);
         let earlier = lower.as_ref().and_then(|lower| names.get(lower)).copied();
         if let Some(selector) = compile_selector(raw, i, earlier, errors) {
             selectors.push(selector);
@@ -247,6 +239,17 @@ fn compile_selectors(value: &Value, errors: &mut Vec<String>) -> Vec<Selector> {
         }
     }
     selectors
+}
+
+/// A selector name as duplicates are found: ignoring ASCII case (Unicode
+/// case tables would cost 18 KB of module for names that are, in practice,
+/// Kubernetes-style ASCII); borrowed when already lower case.
+fn name_key(name: &str) -> Cow<'_, str> {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        Cow::Owned(name.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(name)
+    }
 }
 
 /// How errors name a selector: by position and, once known, by name.

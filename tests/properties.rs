@@ -14,7 +14,7 @@
 use eci_profile::evaluate::{
     Decision, NamespaceLabels, Screen, Source, Verdict, evaluate_pod, screen,
 };
-use eci_profile::pod_text::{TextVerdict, evaluate_pod_text};
+use eci_profile::pod_text::evaluate_pod_text;
 use eci_profile::scheduling::Addition;
 use eci_profile::settings::{Profile, fast};
 use proptest::prelude::*;
@@ -1128,12 +1128,7 @@ proptest! {
         let by_text = evaluate_pod_text(&profile, &text, namespace, |_| answer.clone());
         let name = namespace.or(pod["metadata"]["namespace"].as_str()).unwrap_or("");
         let whole = evaluate_pod(&profile, pod.clone(), name, |_| answer.clone());
-        let verdict = match by_text.verdict {
-            TextVerdict::Accept => Verdict::Accept,
-            TextVerdict::Reject(m) => Verdict::Reject(m),
-            TextVerdict::Mutate(out) => Verdict::Mutate(serde_json::from_slice(&out).unwrap()),
-        };
-        prop_assert_eq!(verdict, whole.verdict);
+        prop_assert_eq!(by_text.verdict.to_verdict().unwrap(), whole.verdict);
         prop_assert_eq!(by_text.warnings, whole.warnings);
         prop_assert_eq!(by_text.report, whole.report);
     }

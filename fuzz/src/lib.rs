@@ -13,7 +13,7 @@
 
 use arbitrary::{Result, Unstructured};
 use eci_profile::evaluate::{Decision, NamespaceLabels, Source, Verdict, evaluate_pod};
-use eci_profile::pod_text::{TextVerdict, evaluate_pod_text};
+use eci_profile::pod_text::evaluate_pod_text;
 use eci_profile::scheduling::Addition;
 use eci_profile::settings::{Profile, fast};
 use serde_json::{Map, Value, json};
@@ -1029,13 +1029,10 @@ pub fn check_text(
         .to_string();
     let by_text = evaluate_pod_text(profile, text, namespace, |_| answer.clone());
     let whole = evaluate_pod(profile, pod, &name, |_| answer.clone());
-    let verdict = match by_text.verdict {
-        TextVerdict::Accept => Verdict::Accept,
-        TextVerdict::Reject(m) => Verdict::Reject(m),
-        TextVerdict::Mutate(out) => {
-            Verdict::Mutate(serde_json::from_slice(&out).expect("the text path writes JSON"))
-        }
-    };
+    let verdict = by_text
+        .verdict
+        .to_verdict()
+        .expect("the text path writes JSON");
     assert_eq!(verdict, whole.verdict, "{text}");
     assert_eq!(by_text.warnings, whole.warnings, "{text}");
     assert_eq!(by_text.report, whole.report, "{text}");

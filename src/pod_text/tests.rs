@@ -19,13 +19,10 @@ fn agrees(profile: &Profile, text: &str) -> TextVerdict {
         .unwrap_or("")
         .to_string();
     let by_value = evaluate_pod(profile, whole, &namespace, ns);
-    let verdict = match &by_text.verdict {
-        TextVerdict::Mutate(out) => {
-            Verdict::Mutate(serde_json::from_slice(out).expect("the mutated pod is JSON"))
-        }
-        TextVerdict::Accept => Verdict::Accept,
-        TextVerdict::Reject(m) => Verdict::Reject(m.clone()),
-    };
+    let verdict = by_text
+        .verdict
+        .to_verdict()
+        .expect("the mutated pod is JSON");
     assert_eq!(verdict, by_value.verdict, "{text}");
     assert_eq!(by_text.warnings, by_value.warnings, "{text}");
     assert_eq!(by_text.report, by_value.report, "{text}");

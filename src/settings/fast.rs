@@ -12,6 +12,7 @@
 
 use super::{
     Effect, OnLookupError, Profile, Selector, VirtualNode, compile_virtual_node, default_selectors,
+    name_key,
 };
 use crate::eci_annotations::check_annotation;
 use crate::json_struct::Str;
@@ -39,12 +40,10 @@ pub fn compile(text: &[u8]) -> Option<Profile> {
             let mut names: HashMap<Cow<str>, (usize, &str)> = HashMap::with_capacity(list.len());
             for (i, raw) in list.into_iter().enumerate() {
                 let name = raw.name.as_ref()?;
-                // Borrowed from the text when it needs no change, so not from `raw`.
+                // Borrowed from the text, so not from `raw`, when it needs no change.
                 let lower = match &name.0 {
-                    Cow::Borrowed(text) if !text.bytes().any(|b| b.is_ascii_uppercase()) => {
-                        Cow::Borrowed(*text)
-                    }
-                    other => Cow::Owned(other.to_ascii_lowercase()),
+                    Cow::Borrowed(text) => name_key(text),
+                    Cow::Owned(owned) => Cow::Owned(name_key(owned).into_owned()),
                 };
                 if lower.is_empty() || names.insert(lower, (i, "")).is_some() {
                     return None;
