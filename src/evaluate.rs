@@ -7,7 +7,7 @@ use crate::json_path::{opt_object, opt_string_map};
 use crate::label_selector::Labels;
 use crate::scheduling::{Addition, never_send_reasons, schedule};
 use crate::settings::{OnLookupError, Profile, VirtualNode};
-use crate::warnings::{PREFIX, eci_unsupported};
+use crate::warnings::{PREFIX, eci_unsupported, first_line};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -128,6 +128,7 @@ where
         Ok(verdict) => verdict,
         Err(Stop::Malformed(e)) => Verdict::Reject(format!("{PREFIX}cannot read the pod: {e}")),
         Err(Stop::Lookup(reason)) => {
+            let reason = first_line(&reason);
             let text = format!("cannot read namespace \"{namespace}\": {reason}");
             match profile.on_namespace_lookup_error {
                 OnLookupError::Ignore => {

@@ -326,12 +326,15 @@ fn object_text<'a>(payload: &'a [u8], at: &ObjectAt<'a>) -> Option<&'a str> {
 /// absent ones `null`. Written by hand so that a mutated pod's text (valid
 /// JSON: the request's own, plus serialised additions) goes out as it is,
 /// rather than parsed into a `Value` only to be written out again.
+/// Every message and warning goes out as one line of at most 256 characters
+/// ([`warnings::one_line`]): that is how Kubernetes shows them.
 fn respond(verdict: TextVerdict, warnings: Vec<String>) -> CallResult {
     let (accepted, message, pod): (&[u8], _, &[u8]) = match &verdict {
         TextVerdict::Accept => (b"true", None, b"null"),
         TextVerdict::Mutate(pod) => (b"true", None, pod),
-        TextVerdict::Reject(message) => (b"false", Some(message), b"null"),
+        TextVerdict::Reject(message) => (b"false", Some(warnings::one_line(message)), b"null"),
     };
+    let warnings: Vec<String> = warnings.iter().map(|w| warnings::one_line(w)).collect();
     let mut out = Vec::with_capacity(pod.len() + 128);
     out.extend_from_slice(br#"{"accepted":"#);
     out.extend_from_slice(accepted);
@@ -597,9 +600,17 @@ mod tests {
                 None,
                 Some(serde_json::json!({"a": [1, {"b": null}]})),
                 None,
-                Some(vec!["w1".into(), "w\n2".into()])
+                Some(vec!["w1".into(), "w 2".into()])
             )
         );
+        // Kubernetes shows one line of at most 256 characters: so is every text sent.
+        let long = format!("eci-profile: {}", "y".repeat(400));
+        let (_, message, ..) = read(TextVerdict::Reject(format!("{long}\nline 2")), &[]);
+        let message = message.unwrap();
+        assert_eq!(message.chars().count(), 256);
+        assert!(message.starts_with("eci-profile: yyy") && message.ends_with("y…"));
+        let (.., sent) = read(TextVerdict::Accept, &[&long]);
+        assert_eq!(sent.unwrap()[0].chars().count(), 256);
     }
 
     /// The pod's text is found wherever `object` stands, in either layout,

@@ -9,6 +9,33 @@ use serde_json::Value;
 /// Prefix of every warning and message the policy writes.
 pub const PREFIX: &str = "eci-profile: ";
 
+/// The longest warning or message the policy sends, in characters: the API
+/// server may truncate longer admission warnings.
+pub const MAX_TEXT: usize = 256;
+
+/// `text` as one line of at most [`MAX_TEXT`] characters: line breaks become
+/// spaces, and a longer text is cut, ending with `…`.
+pub fn one_line(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .map(|c| if c == '\n' || c == '\r' { ' ' } else { c })
+        .take(MAX_TEXT + 1)
+        .collect();
+    if let Some((cut, _)) = out.char_indices().nth(MAX_TEXT - 1)
+        && out.chars().count() > MAX_TEXT
+    {
+        out.truncate(cut);
+        out.push('…');
+    }
+    out
+}
+
+/// The first line of a text from the host (a look-up error can carry a
+/// whole stack trace when policy-server runs with `RUST_BACKTRACE=1`).
+pub fn first_line(text: &str) -> &str {
+    text.lines().next().unwrap_or_default().trim_end()
+}
+
 pub fn eci_unsupported(pod: &serde_json::Map<String, Value>) -> Result<Vec<String>, String> {
     let mut warnings = Vec::new();
     let spec = opt_object(pod.get("spec"), "spec")?;
@@ -98,6 +125,28 @@ pub fn eci_unsupported(pod: &serde_json::Map<String, Value>) -> Result<Vec<Strin
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn one_line_keeps_short_text_and_cuts_long_text_to_256_characters() {
+        assert_eq!(one_line("eci-profile: short"), "eci-profile: short");
+        assert_eq!(one_line("a\nb\r\nc"), "a b  c");
+        let exact = "é".repeat(MAX_TEXT);
+        assert_eq!(one_line(&exact), exact);
+        let long = format!("{PREFIX}{}", "x".repeat(300));
+        let cut = one_line(&long);
+        assert_eq!(cut.chars().count(), MAX_TEXT);
+        assert!(cut.starts_with("eci-profile: xxx"));
+        assert!(cut.ends_with("x…"));
+    }
+
+    #[test]
+    fn first_line_drops_a_stack_trace() {
+        assert_eq!(
+            first_line("Cannot find v1/Namespace named 'vk'\n\nStack backtrace:\n   0: foo"),
+            "Cannot find v1/Namespace named 'vk'"
+        );
+        assert_eq!(first_line(""), "");
+    }
 
     #[test]
     fn one_warning_per_unsupported_feature_in_order() {

@@ -357,8 +357,9 @@ fn eci_unsupported_features_warn_but_the_pod_is_sent() {
 
 #[test]
 fn namespace_lookup_failure_follows_on_namespace_lookup_error() {
+    // With RUST_BACKTRACE=1, policy-server's error carries a stack trace: only its first line is kept.
     let failing = |_: &str| -> Result<NamespaceLabels, String> {
-        Err("Cannot find v1/Namespace named 'team-a' inside of namespace 'None'".into())
+        Err("Cannot find v1/Namespace named 'team-a' inside of namespace 'None'\n\nStack backtrace:\n   0: anyhow::error::<impl anyhow::Error>::msg\n   1: policy_evaluator::runtimes".into())
     };
     let input = pod(json!({"app": "web"}));
     let d = evaluate_pod(&Profile::default(), input.clone(), "team-a", failing);
