@@ -236,20 +236,6 @@ const NEAR_MISS_DISTANCE: usize = 2;
 ///
 /// The error is what follows the path in a settings error
 /// (`selectors[0] "x": effect.annotations["KEY"]: …`).
-///
-/// ```
-/// use eci_profile::eci_annotations::check_annotation;
-/// assert!(check_annotation("k8s.aliyun.com/eci-use-specs", "2-4Gi,ecs.c6.xlarge").is_ok());
-/// assert_eq!(
-///     check_annotation("k8s.aliyun.com/eci-spot-strategy", "Spot").unwrap_err(),
-///     r#"value "Spot" is not one of SpotAsPriceGo, SpotWithPriceLimit"#
-/// );
-/// assert_eq!(
-///     check_annotation("k8s.aliyun.com/eci-use-spec", "2-4Gi").unwrap_err(),
-///     r#"unknown ECI annotation; did you mean "k8s.aliyun.com/eci-use-specs"?"#
-/// );
-/// assert!(check_annotation("example.com/anything", "whatever").is_ok());
-/// ```
 pub fn check_annotation(key: &str, value: &str) -> Result<(), String> {
     if let Some(entry) = KNOWN.iter().find(|k| k.key == key) {
         return check_value(entry.kind, value);
@@ -509,6 +495,21 @@ fn quote(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The examples that documented `check_annotation`.
+    #[test]
+    fn check_annotation_examples() {
+        assert!(check_annotation("k8s.aliyun.com/eci-use-specs", "2-4Gi,ecs.c6.xlarge").is_ok());
+        assert_eq!(
+            check_annotation("k8s.aliyun.com/eci-spot-strategy", "Spot").unwrap_err(),
+            r#"value "Spot" is not one of SpotAsPriceGo, SpotWithPriceLimit"#
+        );
+        assert_eq!(
+            check_annotation("k8s.aliyun.com/eci-use-spec", "2-4Gi").unwrap_err(),
+            r#"unknown ECI annotation; did you mean "k8s.aliyun.com/eci-use-specs"?"#
+        );
+        assert!(check_annotation("example.com/anything", "whatever").is_ok());
+    }
 
     /// (key, value, clause): must be accepted.
     #[rustfmt::skip]

@@ -372,5 +372,27 @@ fn node_selector_bound(pod: &Map<String, Value>, vn: &VirtualNode) -> Result<boo
     Ok(node_selector.is_some_and(|ns| bound_by(ns, vn)))
 }
 
+/// The labels of the host's answer to a Namespace look-up, read as raw
+/// JSON so that a malformed answer gives a clear reason instead of a trap.
+pub fn namespace_labels(answer: &[u8]) -> Result<NamespaceLabels, String> {
+    let not_a_namespace = |why: String| format!("the host's answer is not a Namespace: {why}");
+    let namespace: Value =
+        serde_json::from_slice(answer).map_err(|e| not_a_namespace(e.to_string()))?;
+    if !namespace.is_object() {
+        return Err(not_a_namespace(format!(
+            "found {}",
+            crate::json_path::show(&namespace)
+        )));
+    }
+    let metadata = opt_object(namespace.get("metadata"), "metadata").map_err(not_a_namespace)?;
+    let labels = opt_string_map(metadata.and_then(|m| m.get("labels")), "metadata.labels")
+        .map_err(not_a_namespace)?;
+    Ok(labels
+        .into_iter()
+        .flatten()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests;

@@ -8,12 +8,6 @@ const NAME_MAX: usize = 63;
 const PREFIX_MAX: usize = 253;
 
 /// A label or annotation key: `[prefix/]name`, the prefix a DNS subdomain.
-///
-/// ```
-/// use eci_profile::k8s_names::check_qualified_name;
-/// assert!(check_qualified_name("k8s.aliyun.com/eci-use-specs").is_ok());
-/// assert!(check_qualified_name("has space").is_err());
-/// ```
 pub fn check_qualified_name(key: &str) -> Result<(), String> {
     if key.matches('/').count() > 1 {
         return Err("a qualified name has at most one \"/\"".into());
@@ -113,6 +107,13 @@ fn is_dns_subdomain(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The examples that documented `check_qualified_name`.
+    #[test]
+    fn check_qualified_name_examples() {
+        assert!(check_qualified_name("k8s.aliyun.com/eci-use-specs").is_ok());
+        assert!(check_qualified_name("has space").is_err());
+    }
 
     #[test]
     fn qualified_names_follow_kubernetes() {

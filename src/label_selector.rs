@@ -27,6 +27,12 @@ impl Labels for BTreeMap<String, String> {
     }
 }
 
+impl Labels for BTreeMap<&str, &str> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.get(key).copied()
+    }
+}
+
 /// One compiled requirement. `matchLabels` entries become `Equals`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Requirement {

@@ -494,7 +494,5 @@ fn compile_tolerations(value: &Value, errors: &mut Vec<String>) -> Option<Vec<To
     (errors.len() == before).then_some(out)
 }
 
-pub mod fast;
-
 #[cfg(test)]
 mod tests;

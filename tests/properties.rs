@@ -11,12 +11,9 @@
 //! Label keys and values come from small pools so that selectors, pod labels,
 //! effects and namespace labels collide often.
 
-use eci_profile::evaluate::{
-    Decision, NamespaceLabels, Screen, Source, Verdict, evaluate_pod, screen,
-};
-use eci_profile::pod_text::evaluate_pod_text;
-use eci_profile::scheduling::Addition;
-use eci_profile::settings::{Profile, fast};
+use eci_profile::evaluate::{Decision, NamespaceLabels, Screen, Verdict, evaluate_pod, screen};
+use eci_profile::settings::Profile;
+use eci_profile_invariants::{all_pointers, check, compile, object_pointers, without_additions};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use serde_json::{Map, Value, json};
@@ -697,31 +694,6 @@ fn put(map: &mut Map<String, Value>, key: &str, value: Option<Value>) {
     }
 }
 
-/// JSON pointers of every object in `v`, except the string maps whose keys are data
-/// (`metadata.labels`, `metadata.annotations`, `spec.nodeSelector`).
-fn object_pointers(v: &Value, here: String, out: &mut Vec<String>) {
-    match v {
-        Value::Object(map) => {
-            if !matches!(
-                here.as_str(),
-                "/metadata/labels" | "/metadata/annotations" | "/spec/nodeSelector"
-            ) {
-                out.push(here.clone());
-            }
-            for (k, child) in map {
-                let k = k.replace('~', "~0").replace('/', "~1");
-                object_pointers(child, format!("{here}/{k}"), out);
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                object_pointers(child, format!("{here}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// A well-formed pod with unknown fields (keys starting `zz`) at any depth.
 fn pod() -> impl Strategy<Value = Value> {
     let injection = (any::<Index>(), "zz[a-zA-Z0-9ü_-]{0,6}", unknown_value());
@@ -736,25 +708,6 @@ fn pod() -> impl Strategy<Value = Value> {
         }
         pod
     })
-}
-
-/// Every node of `v` as a JSON pointer (the root is `""`).
-fn all_pointers(v: &Value, here: String, out: &mut Vec<String>) {
-    out.push(here.clone());
-    match v {
-        Value::Object(map) => {
-            for (k, child) in map {
-                let k = k.replace('~', "~0").replace('/', "~1");
-                all_pointers(child, format!("{here}/{k}"), out);
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                all_pointers(child, format!("{here}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
 }
 
 /// `v` with up to three of its nodes replaced by arbitrary JSON.
@@ -797,95 +750,6 @@ fn never_sent(d: &Decision) -> bool {
     d.warnings
         .iter()
         .any(|w| w.starts_with("eci-profile: pod not sent to a virtual node: "))
-}
-
-/// The mutated pod with exactly the reported additions taken out again, and the
-/// maps the policy had to create for them (when the input had none, or `null`)
-/// put back as they were.
-fn without_additions(input: &Value, out: &Value, additions: &[(Source, Addition)]) -> Value {
-    let mut v = out.clone();
-    let mut touched = Vec::new();
-    for (_, addition) in additions {
-        let (pointer, key, value) = match addition {
-            Addition::NodeSelector(k, val) => ("/spec/nodeSelector", k, val),
-            Addition::Label(k, val) => ("/metadata/labels", k, val),
-            Addition::Annotation(k, val) => ("/metadata/annotations", k, val),
-            Addition::Toleration(t) => {
-                let list = v
-                    .pointer_mut("/spec/tolerations")
-                    .and_then(Value::as_array_mut)
-                    .unwrap_or_else(|| panic!("toleration {t} reported, but no list"));
-                let at = list
-                    .iter()
-                    .rposition(|x| x == t)
-                    .unwrap_or_else(|| panic!("toleration {t} reported, but not in the pod"));
-                list.remove(at);
-                touched.push("/spec/tolerations");
-                continue;
-            }
-        };
-        let map = v
-            .pointer_mut(pointer)
-            .and_then(Value::as_object_mut)
-            .unwrap_or_else(|| panic!("{pointer}[{key}] reported, but no map"));
-        assert_eq!(
-            map.remove(key),
-            Some(Value::String(value.clone())),
-            "{pointer}[{key}] reported as {value:?}"
-        );
-        touched.push(pointer);
-    }
-    for pointer in touched {
-        restore_created(&mut v, input, pointer);
-        let parent = &pointer[..pointer.rfind('/').unwrap()];
-        restore_created(&mut v, input, parent);
-    }
-    v
-}
-
-/// When the input had nothing (or `null`) at `pointer` and the output now holds
-/// an empty map or list there, put the input's state back.
-fn restore_created(v: &mut Value, input: &Value, pointer: &str) {
-    let was = input.pointer(pointer);
-    if !was.is_none_or(Value::is_null) {
-        return;
-    }
-    let (parent, key) = pointer.rsplit_once('/').unwrap();
-    let empty = match v.pointer(pointer) {
-        Some(Value::Object(m)) => m.is_empty(),
-        Some(Value::Array(a)) => a.is_empty(),
-        _ => false,
-    };
-    if !empty {
-        return;
-    }
-    let parent = if parent.is_empty() {
-        Some(&mut *v)
-    } else {
-        v.pointer_mut(parent)
-    };
-    if let Some(Value::Object(map)) = parent {
-        match was {
-            None => map.remove(key),
-            Some(null) => map.insert(key.into(), null.clone()),
-        };
-    }
-}
-
-/// `value` as JSON text (compact or indented), and the value as the policy
-/// reads it back from that text (serde_json may read a float one ulp off).
-/// Values nested deeper than serde_json's recursion limit are rejected: the
-/// request around them could not be read either (the deep-nesting case).
-fn as_text(value: &Value, pretty: bool) -> Result<(String, Value), TestCaseError> {
-    let text = if pretty {
-        serde_json::to_string_pretty(value).unwrap()
-    } else {
-        value.to_string()
-    };
-    match serde_json::from_str(&text) {
-        Ok(read) => Ok((text, read)),
-        Err(_) => Err(TestCaseError::reject("too deep for serde_json")),
-    }
 }
 
 fn config() -> ProptestConfig {
@@ -1019,20 +883,9 @@ proptest! {
         ns in prop::result::maybe_ok(namespace_labels(), "\\PC{0,10}"),
         namespace in prop_oneof![Just(String::new()), Just("team-a".to_string())],
     ) {
-        let profile = model.profile();
-        let d = evaluate_pod(&profile, pod.clone(), &namespace, |_| ns.clone());
-        for w in &d.warnings {
-            prop_assert!(w.starts_with("eci-profile: "), "{}", w);
-        }
-        match &d.verdict {
-            Verdict::Reject(m) => prop_assert!(m.starts_with("eci-profile: "), "{}", m),
-            Verdict::Mutate(out) => {
-                // Even a pod with odd parts, once mutated, is stable.
-                let again = evaluate_pod(&profile, out.clone(), &namespace, |_| ns.clone());
-                prop_assert_eq!(&again.verdict, &Verdict::Accept);
-            }
-            Verdict::Accept => {}
-        }
+        // Prefixed texts; a mutated pod, even one with odd parts, differs only
+        // by its additions and is stable.
+        check(&model.profile(), &pod, &namespace, &ns);
     }
 
     /// SPEC Settings / Guarantees: arbitrary JSON, and valid settings with some
@@ -1044,19 +897,9 @@ proptest! {
         pod in pod(),
         ns in namespace_labels(),
     ) {
-        match Profile::from_settings(&settings) {
-            Ok(profile) => {
-                let d = evaluate(&profile, &pod, &ns);
-                if let Verdict::Mutate(out) = &d.verdict {
-                    prop_assert_eq!(evaluate(&profile, out, &ns).verdict, Verdict::Accept);
-                }
-            }
-            Err(e) => {
-                prop_assert!(!e.0.is_empty());
-                for message in &e.0 {
-                    prop_assert!(!message.is_empty());
-                }
-            }
+        if let Some(profile) = compile(&settings) {
+            let labels = ns.clone();
+            check(&profile, &pod, "team-a", &Ok(labels));
         }
     }
 }
@@ -1105,63 +948,6 @@ proptest! {
             }
         }
         prop_assert!(calls.get() <= 1, "{} namespace lookups", calls.get());
-    }
-}
-
-proptest! {
-    #![proptest_config(config())]
-
-    /// The adapter's text path (`pod_text`: the decision on a skeleton of the
-    /// fields it reads, the additions written into the request's own text) gives
-    /// the decision `evaluate_pod` gives on the whole pod, compact or indented,
-    /// for well-formed and corrupted pods alike.
-    #[test]
-    fn the_text_path_agrees_with_the_whole_pod(
-        model in settings_model(),
-        pod in prop_oneof![3 => pod(), 1 => corrupt(pod())],
-        pretty in any::<bool>(),
-        answer in prop::result::maybe_ok(namespace_labels(), "\\PC{0,10}"),
-        namespace in prop_oneof![1 => Just(None), 9 => Just(Some("team-a"))],
-    ) {
-        let profile = model.profile();
-        let (text, pod) = as_text(&pod, pretty)?;
-        let by_text = evaluate_pod_text(&profile, &text, namespace, |_| answer.clone());
-        let name = namespace.or(pod["metadata"]["namespace"].as_str()).unwrap_or("");
-        let whole = evaluate_pod(&profile, pod.clone(), name, |_| answer.clone());
-        prop_assert_eq!(by_text.verdict.to_verdict().unwrap(), whole.verdict);
-        prop_assert_eq!(by_text.warnings, whole.warnings);
-        prop_assert_eq!(by_text.report, whole.report);
-    }
-}
-
-proptest! {
-    #![proptest_config(config())]
-
-    /// `settings::fast::compile` (typed, borrowed, no `Value`) only ever accepts
-    /// settings that `Profile::from_settings` compiles, and compiles them to the
-    /// very same `Profile`; valid settings written as a list (not the ConfigMap's
-    /// JSON-string form) always take it, so the fast path cannot quietly go unused.
-    #[test]
-    fn the_fast_settings_path_agrees_with_the_checked_one(
-        model in settings_model(),
-        other in prop_oneof![
-            Just(None),
-            json_value().prop_map(Some),
-            corrupt(settings_model().prop_map(|m| m.to_json())).prop_map(Some),
-        ],
-        pretty in any::<bool>(),
-    ) {
-        let settings = other.clone().unwrap_or_else(|| model.to_json());
-        let (text, read) = as_text(&settings, pretty)?;
-        let checked = Profile::from_settings(&read);
-        match fast::compile(text.as_bytes()) {
-            Some(profile) => prop_assert_eq!(Ok(profile), checked),
-            None => prop_assert!(
-                other.is_some() || model.string_form,
-                "valid settings did not take the fast path: {}",
-                text
-            ),
-        }
     }
 }
 

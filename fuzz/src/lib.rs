@@ -9,16 +9,15 @@
 //!   nodeSelector, tolerations, required node affinity, volumes, containers and
 //!   host namespaces, each part sometimes missing, `null` or of the wrong type,
 //!   and unknown fields at any depth.
-//! - [`check`]: evaluates and asserts what SPEC.md guarantees of any answer.
+//!
+//! What every answer must satisfy ([`check`], [`compile`]) is the dev-only
+//! crate `eci-profile-invariants`, shared with `tests/properties.rs`.
 
 use arbitrary::{Result, Unstructured};
-use eci_profile::evaluate::{Decision, NamespaceLabels, Source, Verdict, evaluate_pod};
-use eci_profile::pod_text::evaluate_pod_text;
-use eci_profile::scheduling::Addition;
-use eci_profile::settings::{Profile, fast};
+use eci_profile::evaluate::NamespaceLabels;
+use eci_profile_invariants::object_pointers;
+pub use eci_profile_invariants::{check, compile};
 use serde_json::{Map, Value, json};
-
-pub const PREFIX: &str = "eci-profile: ";
 
 // ---------------------------------------------------------------------------
 // Pools
@@ -741,30 +740,6 @@ fn pod_tolerations(u: &mut Unstructured) -> Result<Value> {
     Ok(Value::Array(list))
 }
 
-/// JSON pointers of the objects of `v` outside the string maps whose keys are data.
-fn object_pointers(v: &Value, here: String, out: &mut Vec<String>) {
-    match v {
-        Value::Object(map) => {
-            if !matches!(
-                here.as_str(),
-                "/metadata/labels" | "/metadata/annotations" | "/spec/nodeSelector"
-            ) {
-                out.push(here.clone());
-            }
-            for (k, child) in map {
-                let k = k.replace('~', "~0").replace('/', "~1");
-                object_pointers(child, format!("{here}/{k}"), out);
-            }
-        }
-        Value::Array(items) => {
-            for (i, child) in items.iter().enumerate() {
-                object_pointers(child, format!("{here}/{i}"), out);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// A pod; its parts sometimes missing, `null` or of the wrong type, and
 /// unknown fields (keys starting `zz`) at any depth.
 pub fn pod(u: &mut Unstructured) -> Result<Value> {
@@ -862,146 +837,6 @@ pub fn namespace_answer(
     })
 }
 
-// ---------------------------------------------------------------------------
-// Invariants
-// ---------------------------------------------------------------------------
-
-/// Evaluates `pod` and asserts what SPEC.md guarantees of every answer:
-/// prefixed texts; a mutated object differs from the input, never overwrites a
-/// label, annotation or nodeSelector pair, differs only by the reported
-/// additions, and evaluates again to `Accept`. Returns the decision.
-pub fn check(
-    profile: &Profile,
-    pod: &Value,
-    namespace: &str,
-    answer: &std::result::Result<NamespaceLabels, String>,
-) -> Decision {
-    let d = evaluate_pod(profile, pod.clone(), namespace, |_| answer.clone());
-    for w in &d.warnings {
-        assert!(w.starts_with(PREFIX), "warning without prefix: {w}");
-    }
-    match &d.verdict {
-        Verdict::Reject(m) => assert!(m.starts_with(PREFIX), "rejection without prefix: {m}"),
-        Verdict::Accept => {}
-        Verdict::Mutate(out) => {
-            assert_ne!(out, pod, "a mutated object equal to the input");
-            no_overwrite(pod, out);
-            let stripped = without_additions(pod, out, &d.report.additions);
-            assert_eq!(
-                &stripped, pod,
-                "the mutated pod differs by more than the additions {:?}",
-                d.report.additions
-            );
-            let again = evaluate_pod(profile, out.clone(), namespace, |_| answer.clone());
-            assert_eq!(
-                again.verdict,
-                Verdict::Accept,
-                "not idempotent: first additions {:?}, then {:?}",
-                d.report.additions,
-                again.report.additions
-            );
-        }
-    }
-    d
-}
-
-fn no_overwrite(before: &Value, after: &Value) {
-    for pointer in [
-        "/metadata/labels",
-        "/metadata/annotations",
-        "/spec/nodeSelector",
-    ] {
-        if let Some(Value::Object(map)) = before.pointer(pointer) {
-            for (k, v) in map {
-                assert_eq!(
-                    after.pointer(pointer).and_then(|m| m.get(k)),
-                    Some(v),
-                    "{pointer}[{k}] overwritten"
-                );
-            }
-        }
-    }
-}
-
-/// The mutated pod with the reported additions taken out, and the maps created
-/// for them put back as they were (missing or `null`).
-fn without_additions(input: &Value, out: &Value, additions: &[(Source, Addition)]) -> Value {
-    let mut v = out.clone();
-    let mut touched = Vec::new();
-    for (_, addition) in additions {
-        let (pointer, key, value) = match addition {
-            Addition::NodeSelector(k, val) => ("/spec/nodeSelector", k, val),
-            Addition::Label(k, val) => ("/metadata/labels", k, val),
-            Addition::Annotation(k, val) => ("/metadata/annotations", k, val),
-            Addition::Toleration(t) => {
-                let list = v
-                    .pointer_mut("/spec/tolerations")
-                    .and_then(Value::as_array_mut)
-                    .expect("a reported toleration, but no list");
-                let at = list
-                    .iter()
-                    .rposition(|x| x == t)
-                    .expect("a reported toleration not in the pod");
-                list.remove(at);
-                touched.push("/spec/tolerations");
-                continue;
-            }
-        };
-        let map = v
-            .pointer_mut(pointer)
-            .and_then(Value::as_object_mut)
-            .expect("a reported addition, but no map");
-        assert_eq!(map.remove(key), Some(Value::String(value.clone())));
-        touched.push(pointer);
-    }
-    for pointer in touched {
-        restore_created(&mut v, input, pointer);
-        restore_created(&mut v, input, &pointer[..pointer.rfind('/').unwrap()]);
-    }
-    v
-}
-
-fn restore_created(v: &mut Value, input: &Value, pointer: &str) {
-    let was = input.pointer(pointer);
-    if !was.is_none_or(Value::is_null) {
-        return;
-    }
-    let empty = match v.pointer(pointer) {
-        Some(Value::Object(m)) => m.is_empty(),
-        Some(Value::Array(a)) => a.is_empty(),
-        _ => false,
-    };
-    if !empty {
-        return;
-    }
-    let (parent, key) = pointer.rsplit_once('/').unwrap();
-    let parent = if parent.is_empty() {
-        Some(&mut *v)
-    } else {
-        v.pointer_mut(parent)
-    };
-    if let Some(Value::Object(map)) = parent {
-        match was {
-            None => map.remove(key),
-            Some(null) => map.insert(key.into(), null.clone()),
-        };
-    }
-}
-
-/// Compiles settings and checks every error message is there.
-pub fn compile(settings: &Value) -> Option<Profile> {
-    match Profile::from_settings(settings) {
-        Ok(p) => Some(p),
-        Err(e) => {
-            assert!(!e.0.is_empty(), "an error without messages");
-            for m in &e.0 {
-                assert!(!m.is_empty(), "an empty error message in {e:?}");
-            }
-            None
-        }
-    }
-}
-
 /// A few pods every compiled profile is tried on.
 pub fn sample_pods() -> Vec<Value> {
     vec![
@@ -1010,38 +845,4 @@ pub fn sample_pods() -> Vec<Value> {
         json!({"metadata": {}, "spec": {"nodeSelector": {"type": "virtual-kubelet"}}}),
         json!({"kind": "Pod"}),
     ]
-}
-
-/// The adapter's text path (`evaluate_pod_text`) gives the decision
-/// `evaluate_pod` gives on the pod read from the same text.
-pub fn check_text(
-    profile: &Profile,
-    text: &str,
-    namespace: Option<&str>,
-    answer: &std::result::Result<NamespaceLabels, String>,
-) {
-    let Ok(pod) = serde_json::from_str::<Value>(text) else {
-        return;
-    };
-    let name = namespace
-        .or(pod["metadata"]["namespace"].as_str())
-        .unwrap_or("")
-        .to_string();
-    let by_text = evaluate_pod_text(profile, text, namespace, |_| answer.clone());
-    let whole = evaluate_pod(profile, pod, &name, |_| answer.clone());
-    let verdict = by_text
-        .verdict
-        .to_verdict()
-        .expect("the text path writes JSON");
-    assert_eq!(verdict, whole.verdict, "{text}");
-    assert_eq!(by_text.warnings, whole.warnings, "{text}");
-    assert_eq!(by_text.report, whole.report, "{text}");
-}
-
-/// `settings::fast::compile` accepts only what `from_settings` compiles, to the same `Profile`.
-pub fn check_fast(text: &[u8]) {
-    if let Some(profile) = fast::compile(text) {
-        let value: Value = serde_json::from_slice(text).expect("accepted settings are JSON");
-        assert_eq!(Profile::from_settings(&value).as_ref(), Ok(&profile));
-    }
 }

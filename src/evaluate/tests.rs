@@ -549,3 +549,28 @@ fn a_malformed_node_selector_gets_the_same_answer_whether_or_not_a_selector_matc
         assert_eq!(d.verdict, Verdict::Reject(message.into()));
     }
 }
+
+#[test]
+fn namespace_answers() {
+    let ok = br#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"vk","labels":{"alibabacloud.com/eci":"true"}}}"#;
+    assert_eq!(
+        namespace_labels(ok).unwrap(),
+        NamespaceLabels::from([("alibabacloud.com/eci".to_string(), "true".to_string())])
+    );
+    assert_eq!(
+        namespace_labels(br#"{"metadata":{"name":"bare"}}"#).unwrap(),
+        NamespaceLabels::new()
+    );
+    assert_eq!(
+        namespace_labels(b"[1,2").unwrap_err(),
+        "the host's answer is not a Namespace: EOF while parsing a list at line 1 column 4"
+    );
+    assert_eq!(
+        namespace_labels(b"[1,2]").unwrap_err(),
+        "the host's answer is not a Namespace: found [1,2]"
+    );
+    assert_eq!(
+        namespace_labels(br#"{"metadata":{"labels":{"a":1}}}"#).unwrap_err(),
+        r#"the host's answer is not a Namespace: metadata.labels["a"]: expected a string, found 1"#
+    );
+}
