@@ -382,8 +382,9 @@ fn checked_settings(payload: &[u8]) -> Result<(), String> {
 }
 
 thread_local! {
-    /// The guest instance lives across requests in policy-server and the
-    /// settings rarely change: compile them once per distinct settings text.
+    /// Settings compiled by an earlier call of this instance. Only a warm
+    /// instance (`kwctl bench`, policy-server < 1.10) ever hits: policy-server
+    /// >= 1.10 runs every request on a fresh instance.
     static COMPILED: RefCell<Option<(Box<str>, Rc<Profile>)>> = const { RefCell::new(None) };
 }
 
