@@ -2,9 +2,11 @@
 //! Kubewarden's policy-server: `wapc` over `wasmtime-provider`, WASI enabled,
 //! epoch interruption enforcing a time limit on every guest call.
 //!
-//! One [`Policy`] owns one long-lived guest instance, reused across calls, as
-//! policy-server keeps its instances alive between requests: whatever the
-//! policy caches between calls (its compiled settings) is exercised here too.
+//! As policy-server (Kubewarden >= 1.10) does, every guest call runs on a
+//! fresh instance of the pre-instantiated module: nothing the guest keeps in
+//! memory survives from one request to the next, and the settings are parsed
+//! on every call. [`PolicyOptions::warm`] keeps one instance across calls
+//! instead, as `kwctl bench` does (and as policy-server did before 1.10).
 
 use std::path::Path;
 use std::time::Duration;
@@ -28,12 +30,16 @@ pub struct PolicyOptions {
     /// The longest one guest call (or the guest's initialisation) may run
     /// before it is interrupted, like policy-server's policy timeout.
     pub timeout: Duration,
+    /// Keep one guest instance across calls (`kwctl bench`'s way) instead of
+    /// a fresh instance per call (policy-server's way, the default).
+    pub warm: bool,
 }
 
 impl Default for PolicyOptions {
     fn default() -> Self {
         Self {
             timeout: Duration::from_secs(5),
+            warm: false,
         }
     }
 }
@@ -75,8 +81,8 @@ pub struct Evaluation {
     pub activity: HostActivity,
 }
 
-/// A loaded policy: one guest instance, and the fake cluster its host calls
-/// are answered from.
+/// A loaded policy: its pre-instantiated module, the guest instance of the
+/// next call, and the fake cluster its host calls are answered from.
 ///
 /// Not `Send` (wapc's host is single-threaded): load one per thread. Loading
 /// compiles the module, so load once and evaluate many requests.
@@ -85,6 +91,10 @@ pub struct Policy {
     pre: WasmtimeEngineProviderPre,
     deadlines: EpochDeadlines,
     host: WapcHost,
+    /// The instance `host` has served a call already (a fresh one is due
+    /// before the next call unless the policy is warm).
+    used: bool,
+    warm: bool,
     state: SharedState,
 }
 
@@ -137,6 +147,8 @@ impl Policy {
             pre,
             deadlines,
             host,
+            used: false,
+            warm: options.warm,
             state,
         })
     }
@@ -157,11 +169,26 @@ impl Policy {
         host::lock(&self.state).activity.clone()
     }
 
+    /// Replaces the guest instance with a fresh one, as policy-server does
+    /// before every request (untimed by [`Policy::call`]'s callers that call
+    /// this first).
+    pub fn renew(&mut self) -> Result<()> {
+        self.host = instantiate(&self.pre, self.deadlines, &self.state)
+            .map_err(|e| anyhow!("{}: cannot start the policy: {e}", self.origin))?;
+        self.used = false;
+        Ok(())
+    }
+
     /// Calls the guest function `operation` with `payload`, and returns its
-    /// answer. A failed call (an error from the guest, a trap, the time
-    /// limit) is an error; the instance is then replaced with a fresh one,
-    /// since a trapped instance cannot be trusted with the next request.
+    /// answer: on a fresh instance, unless the policy is warm. A failed call
+    /// (an error from the guest, a trap, the time limit) is an error; the
+    /// instance is then replaced, since a trapped instance cannot be trusted
+    /// with the next request.
     pub fn call(&mut self, operation: &str, payload: &[u8]) -> Result<Vec<u8>> {
+        if self.used && !self.warm {
+            self.renew()?;
+        }
+        self.used = true;
         host::lock(&self.state).activity = HostActivity::default();
         match self.host.call(operation, payload) {
             Ok(answer) => Ok(answer),
@@ -175,9 +202,7 @@ impl Policy {
                          after printing the panic message on stderr)",
                     );
                 }
-                if let Err(e) = instantiate(&self.pre, self.deadlines, &self.state)
-                    .map(|fresh| self.host = fresh)
-                {
+                if let Err(e) = self.renew() {
                     failure.push_str(&format!("\nand the policy cannot be started again: {e}"));
                 }
                 Err(anyhow!(failure))

@@ -1,5 +1,5 @@
 //! Runs the eci-profile policy `.wasm` the way Kubewarden's policy-server
-//! does: `wapc` + `wasmtime-provider`, one long-lived guest instance,
+//! does: `wapc` + `wasmtime-provider`, a fresh guest instance per call,
 //! `get_resource` answered from a fixture, the JSON patch computed with
 //! `json_patch::diff`.
 //!

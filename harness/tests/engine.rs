@@ -16,8 +16,9 @@ use serde_json::{Value, json};
 
 /// A waPC guest. Operations, by first letter: `echo`/`validate*` answer the
 /// payload; `get` calls `get_resource` with the payload; `host` makes a host
-/// call nobody serves; `loop` never returns; anything else traps. Host calls
-/// answer the host's response, or its error text.
+/// call nobody serves; `loop` never returns; `count` answers how many times
+/// this instance was called with `count` (one digit); anything else traps.
+/// Host calls answer the host's response, or its error text.
 const GUEST: &str = r#"
 (module
   (import "wapc" "__guest_request" (func $guest_request (param i32 i32)))
@@ -33,6 +34,7 @@ const GUEST: &str = r#"
   (data (i32.const 32) "get_resource")
   (data (i32.const 48) "oci")
   (data (i32.const 64) "verify")
+  (global $counted (mut i32) (i32.const 0))
   (func $answer_host (param $ok i32) (result i32)
     (if (local.get $ok)
       (then
@@ -62,6 +64,12 @@ const GUEST: &str = r#"
           (i32.const 4096) (i32.const 0))))))
     (if (i32.eq (local.get $op) (i32.const 108))
       (then (loop $forever (br $forever))))
+    (if (i32.eq (local.get $op) (i32.const 99))
+      (then
+        (global.set $counted (i32.add (global.get $counted) (i32.const 1)))
+        (i32.store8 (i32.const 2048) (i32.add (i32.const 48) (global.get $counted)))
+        (call $guest_response (i32.const 2048) (i32.const 1))
+        (return (i32.const 1))))
     unreachable)
 )
 "#;
@@ -174,10 +182,29 @@ fn a_trap_is_a_readable_error_and_the_next_call_gets_a_fresh_instance() {
     assert_eq!(policy.call("echo", b"still here").unwrap(), b"still here");
 }
 
+/// policy-server (>= 1.10) runs every request on a fresh instance: so does
+/// the harness, unless asked to keep one warm as `kwctl bench` does.
+#[test]
+fn every_call_gets_a_fresh_instance_unless_the_policy_is_warm() {
+    let mut fresh = guest();
+    let counts: Vec<Vec<u8>> = (0..3).map(|_| fresh.call("count", b"").unwrap()).collect();
+    assert_eq!(counts, [b"1", b"1", b"1"]);
+
+    let mut warm = guest_with(PolicyOptions {
+        warm: true,
+        ..PolicyOptions::default()
+    });
+    let counts: Vec<Vec<u8>> = (0..3).map(|_| warm.call("count", b"").unwrap()).collect();
+    assert_eq!(counts, [b"1", b"2", b"3"]);
+    warm.renew().unwrap();
+    assert_eq!(warm.call("count", b"").unwrap(), b"1");
+}
+
 #[test]
 fn a_policy_that_never_returns_is_interrupted() {
     let mut policy = guest_with(PolicyOptions {
         timeout: Duration::from_millis(200),
+        ..PolicyOptions::default()
     });
     let err = policy.call("loop", b"").unwrap_err();
     let text = format!("{err:#}");

@@ -40,7 +40,7 @@ use eci_profile::evaluate::{NamespaceLabels, Verdict, evaluate_pod};
 use eci_profile::settings::Profile;
 use eci_profile_harness::files::{admission_request_from_document, read_document};
 use eci_profile_harness::{
-    Cluster, NamespaceAnswer, Policy, ValidationResponse, patch, workspace_root,
+    Cluster, NamespaceAnswer, Policy, PolicyOptions, ValidationResponse, patch, workspace_root,
 };
 
 /// Selector counts every selector-dependent figure is measured at.
@@ -209,10 +209,15 @@ pub fn run(options: &Options) -> Result<()> {
         machine.cpus, machine.cpu_model, machine.memory, machine.load_before, machine.wasmtime
     );
 
+    // Warm: each scenario says whether it renews the instance (fresh()) or not.
+    let warm = PolicyOptions {
+        warm: true,
+        ..PolicyOptions::default()
+    };
     let mut policies = vec![
-        Policy::load(&options.policy)?,
-        Policy::load(&options.policy)?,
-        Policy::load(&floor_path)?,
+        Policy::load_with(&options.policy, warm)?,
+        Policy::load_with(&options.policy, warm)?,
+        Policy::load_with(&floor_path, warm)?,
     ];
     let cluster = Cluster::new().with("default", NamespaceAnswer::Found(namespace_fixture()));
     for policy in &mut policies {
