@@ -372,9 +372,15 @@ fn node_selector_bound(pod: &Map<String, Value>, vn: &VirtualNode) -> Result<boo
     Ok(node_selector.is_some_and(|ns| bound_by(ns, vn)))
 }
 
-/// The labels of the host's answer to a Namespace look-up, read as raw
-/// JSON so that a malformed answer gives a clear reason instead of a trap.
+/// The labels of the host's answer to a Namespace look-up: a k8s-openapi
+/// `Namespace`. An answer that is not one is read as raw JSON, so that what
+/// is wrong is said with its path (and an answer with odd parts the policy
+/// does not read still gives its labels).
 pub fn namespace_labels(answer: &[u8]) -> Result<NamespaceLabels, String> {
+    use k8s_openapi::api::core::v1::Namespace;
+    if let Ok(namespace) = serde_json::from_slice::<Namespace>(answer) {
+        return Ok(namespace.metadata.labels.unwrap_or_default());
+    }
     let not_a_namespace = |why: String| format!("the host's answer is not a Namespace: {why}");
     let namespace: Value =
         serde_json::from_slice(answer).map_err(|e| not_a_namespace(e.to_string()))?;

@@ -574,3 +574,17 @@ fn namespace_answers() {
         r#"the host's answer is not a Namespace: metadata.labels["a"]: expected a string, found 1"#
     );
 }
+
+/// A Namespace as the API server sends it (timestamps, managedFields, spec,
+/// status) is read as such; odd parts the policy does not read do not hide
+/// the labels.
+#[test]
+fn namespace_answers_as_the_api_server_writes_them() {
+    let full = br#"{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"vk","uid":"u","resourceVersion":"1","creationTimestamp":"2024-01-01T00:00:00Z","labels":{"kubernetes.io/metadata.name":"vk","gpu":"true"},"managedFields":[{"manager":"kubectl","operation":"Update","apiVersion":"v1","time":"2024-01-01T00:00:00Z","fieldsType":"FieldsV1","fieldsV1":{"f:metadata":{}}}]},"spec":{"finalizers":["kubernetes"]},"status":{"phase":"Active"}}"#;
+    assert_eq!(
+        namespace_labels(full).unwrap(),
+        ns(&[("kubernetes.io/metadata.name", "vk"), ("gpu", "true")])
+    );
+    let odd = br#"{"kind":"Pod","metadata":{"labels":{"a":"1"},"creationTimestamp":"yesterday"},"spec":5}"#;
+    assert_eq!(namespace_labels(odd).unwrap(), ns(&[("a", "1")]));
+}
