@@ -93,11 +93,11 @@ fn decide(payload: &[u8]) -> anyhow::Result<(Verdict, Vec<String>)> {
     // those fields fails the probe, and the full path below explains it.
     let mut looked_up = None;
     if let Some(probe) = PodProbe::read(object.get()) {
+        let (labels, node_selector) = (probe.labels(), probe.node_selector());
         let namespace = request_namespace.or(probe.namespace()).unwrap_or("");
-        let node_selector = probe.node_selector();
         match screen(
             &profile,
-            probe.labels(),
+            labels,
             node_selector,
             namespace,
             read_namespace_labels,
@@ -109,11 +109,8 @@ fn decide(payload: &[u8]) -> anyhow::Result<(Verdict, Vec<String>)> {
     let pod: Value = serde_json::from_str(object.get())
         .map_err(anyhow::Error::new)
         .context("cannot read the pod")?;
-    let pod_namespace = pod["metadata"]["namespace"].as_str();
-    let namespace = request_namespace
-        .or(pod_namespace)
-        .unwrap_or("")
-        .to_string();
+    let namespace = request_namespace.or(pod["metadata"]["namespace"].as_str());
+    let namespace = namespace.unwrap_or_default().to_owned();
     // A namespace read while screening is handed on: one lookup per request.
     let lookup = move |name: &str| looked_up.unwrap_or_else(|| read_namespace_labels(name));
     let decision = evaluate_pod(&profile, pod, &namespace, lookup);
@@ -142,14 +139,7 @@ fn read_namespace_labels(name: &str) -> Result<NamespaceLabels, String> {
         field_masks: None,
     };
     let body = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
-    let answer = host_call("kubewarden", "kubernetes", "get_resource", &body).map_err(|e| {
-        // Keep the host's own reason, without the transport's wrapping
-        // (wapc-guest's "Host error: ", policy-evaluator's "Callback evaluation failure: ").
-        let text = e.to_string();
-        let text = text.strip_prefix("Host error: ").unwrap_or(&text);
-        text.strip_prefix("Callback evaluation failure: ")
-            .unwrap_or(text)
-            .to_string()
-    })?;
+    let answer = host_call("kubewarden", "kubernetes", "get_resource", &body)
+        .map_err(|e| warnings::host_reason(&e.to_string()).to_owned())?;
     evaluate::namespace_labels(&answer)
 }

@@ -36,6 +36,14 @@ pub fn first_line(text: &str) -> &str {
     text.lines().next().unwrap_or_default().trim_end()
 }
 
+/// The host's own reason for a failed call, without the transport's wrapping
+/// (wapc-guest's "Host error: ", policy-evaluator's "Callback evaluation failure: ").
+pub fn host_reason(text: &str) -> &str {
+    let text = text.strip_prefix("Host error: ").unwrap_or(text);
+    text.strip_prefix("Callback evaluation failure: ")
+        .unwrap_or(text)
+}
+
 pub fn eci_unsupported(pod: &serde_json::Map<String, Value>) -> Result<Vec<String>, String> {
     let mut warnings = Vec::new();
     let spec = opt_object(pod.get("spec"), "spec")?;
@@ -124,6 +132,16 @@ pub fn eci_unsupported(pod: &serde_json::Map<String, Value>) -> Result<Vec<Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_reasons_lose_the_transport_wrapping() {
+        assert_eq!(
+            host_reason("Host error: Callback evaluation failure: namespace \"x\" not found"),
+            "namespace \"x\" not found"
+        );
+        assert_eq!(host_reason("Host error: timeout"), "timeout");
+        assert_eq!(host_reason("refused"), "refused");
+    }
     use serde_json::json;
 
     #[test]
