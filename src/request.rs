@@ -139,6 +139,7 @@ impl<'de, T: Deserialize<'de> + Named> Deserialize<'de> for Mapping<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     fn read(payload: &str) -> Result<Payload<'_>, String> {
         serde_json::from_str::<Mapping<Payload>>(payload)
@@ -203,6 +204,73 @@ mod tests {
             r#"{"spec":{},"spec":{}}"#,
         ] {
             assert!(PodProbe::read(unusual).is_none(), "{unusual}");
+        }
+    }
+
+    fn string_map(max: usize) -> impl Strategy<Value = serde_json::Value> {
+        let value = prop_oneof![
+            8 => "[ab]{0,2}".prop_map(serde_json::Value::from),
+            2 => "[ab\\\\\"é]{0,2}".prop_map(serde_json::Value::from),
+            1 => Just(serde_json::Value::from(1)),
+            1 => Just(serde_json::Value::Null),
+        ];
+        let key = prop_oneof![4 => "[ab]{0,2}", 1 => "[ab\\\\\"]{0,2}"];
+        prop_oneof![
+            6 => proptest::collection::btree_map(key, value, 0..max)
+                .prop_map(|m| serde_json::Value::Object(m.into_iter().collect())),
+            1 => Just(serde_json::Value::Null),
+            1 => Just(serde_json::json!([])),
+            1 => Just(serde_json::json!("x")),
+        ]
+    }
+
+    proptest::proptest! {
+        /// Whatever the probe reads, the full path reads the same: the probe
+        /// never lets the screen see other labels, nodeSelector or namespace
+        /// than `evaluate_pod` would (it may only give up).
+        #[test]
+        fn the_probe_reads_what_the_full_path_reads(
+            labels in string_map(4),
+            node_selector in string_map(2),
+            namespace in proptest::prop_oneof![
+                "[ns\\\\]{0,3}".prop_map(serde_json::Value::from),
+                proptest::strategy::Just(serde_json::Value::Null),
+            ],
+            layout in 0..4usize,
+            escape in proptest::bool::ANY,
+        ) {
+            let text = match layout {
+                0 => format!(r#"{{"metadata":{{"namespace":{namespace},"labels":{labels}}},"spec":{{"nodeSelector":{node_selector}}}}}"#),
+                1 => format!(r#"{{"spec":{{"nodeSelector":{node_selector},"x":[{labels}]}},"metadata":{{"labels":{labels},"namespace":{namespace}}}}}"#),
+                2 => format!(r#"{{"metadata":[{namespace},{labels}],"spec":null}}"#),
+                _ => format!(r#"{{"metadata":{{"labels":{labels},"labels":{labels}}}}}"#),
+            };
+            // Sometimes a letter written as an escape (the probe gives up on those).
+            let text = if escape { text.replacen('a', "\\u0061", 1) } else { text };
+            let Ok(pod) = serde_json::from_str::<serde_json::Value>(&text) else {
+                return Ok(());
+            };
+            if let Some(probe) = PodProbe::read(&text) {
+                let strings = |v: &serde_json::Value| -> Option<BTreeMap<String, String>> {
+                    v.as_object().map(|m| {
+                        m.iter()
+                            .map(|(k, v)| (k.clone(), v.as_str().expect("a string").to_string()))
+                            .collect()
+                    })
+                };
+                let owned = |m: &BTreeMap<&str, &str>| -> BTreeMap<String, String> {
+                    m.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+                };
+                proptest::prop_assert_eq!(
+                    strings(&pod["metadata"]["labels"]).unwrap_or_default(),
+                    owned(probe.labels())
+                );
+                proptest::prop_assert_eq!(
+                    strings(&pod["spec"]["nodeSelector"]),
+                    probe.node_selector().map(owned)
+                );
+                proptest::prop_assert_eq!(pod["metadata"]["namespace"].as_str(), probe.namespace());
+            }
         }
     }
 }
