@@ -6,7 +6,9 @@
 # plain HTTP, and real AdmissionReviews are POSTed to /validate/POLICY_ID.
 # There is no cluster: policy-server runs with
 # --ignore-kubernetes-connection-failure, so every namespace look-up fails,
-# which is what the look-up tests need. Each policy is granted what the
+# which is what the look-up tests need. A second server is given a kubeconfig
+# whose API server is a closed loopback port: its look-ups fail with the
+# host's multi-line error (the cause chain, and a stack trace). Each policy is granted what the
 # Kubewarden controller grants a ClusterAdmissionPolicy (hostCapabilities "*"
 # and the metadata's contextAwareResources), so look-ups reach the missing
 # cluster instead of being refused by the host. The server runs with
@@ -94,6 +96,21 @@ setup_file() {
     return 1
   fi
   export PS_PORT PS_PID PS_LOG
+  # The second server: its cluster refuses connections.
+  local main_port="${PS_PORT}" main_pid="${PS_PID}" main_log="${PS_LOG}"
+  printf '%s\n' 'apiVersion: v1' 'kind: Config' \
+    "clusters: [{name: closed, cluster: {server: \"http://127.0.0.1:$(free_port)\"}}]" \
+    'users: [{name: nobody, user: {token: none}}]' \
+    'contexts: [{name: closed, context: {cluster: closed, user: nobody}}]' \
+    'current-context: closed' >"${PS_DIR}/kubeconfig"
+  policy_entry defaults '{}' >"${PS_DIR}/unreachable.yml"
+  if ! KUBECONFIG="${PS_DIR}/kubeconfig" start_policy_server "${PS_DIR}/unreachable.yml" unreachable; then
+    echo "policy-server (cluster refusing connections) did not start; its log:" >&2
+    cat "${PS_LOG}" >&2
+    return 1
+  fi
+  export UNREACHABLE_PORT="${PS_PORT}" UNREACHABLE_PID="${PS_PID}" UNREACHABLE_LOG="${PS_LOG}"
+  export PS_PORT="${main_port}" PS_PID="${main_pid}" PS_LOG="${main_log}"
   # Requests too large for a file of their own in test_data/.
   python3 - "${PS_DIR}" <<'PY'
 import json, sys
@@ -112,10 +129,13 @@ PY
 }
 
 teardown_file() {
-  if [ -n "${PS_PID:-}" ]; then
-    kill "${PS_PID}" 2>/dev/null || true
-    wait "${PS_PID}" 2>/dev/null || true
-  fi
+  local pid
+  for pid in "${PS_PID:-}" "${UNREACHABLE_PID:-}"; do
+    if [ -n "${pid}" ]; then
+      kill "${pid}" 2>/dev/null || true
+      wait "${pid}" 2>/dev/null || true
+    fi
+  done
 }
 
 setup() {
@@ -126,15 +146,15 @@ setup() {
 }
 
 # POSTs the AdmissionRequest in FILE, wrapped in an AdmissionReview, to
-# POLICY; the AdmissionReview's response goes to ${BATS_TEST_TMPDIR}/response.json
+# POLICY (of the server on PORT, default the first); the AdmissionReview's response goes to ${BATS_TEST_TMPDIR}/response.json
 # and the decoded JSON patch (or "null") to ${BATS_TEST_TMPDIR}/patch.json.
 review() {
-  local policy="$1" file="$2"
+  local policy="$1" file="$2" port="${3:-${PS_PORT}}"
   jq '{apiVersion: "admission.k8s.io/v1", kind: "AdmissionReview", request: .}' "${file}" \
     >"${BATS_TEST_TMPDIR}/review.json"
   curl -sS --fail-with-body -o "${BATS_TEST_TMPDIR}/answer.json" -w '%{time_total}' \
     -H 'Content-Type: application/json' --data-binary "@${BATS_TEST_TMPDIR}/review.json" \
-    "http://127.0.0.1:${PS_PORT}/validate/${policy}" >"${BATS_TEST_TMPDIR}/seconds"
+    "http://127.0.0.1:${port}/validate/${policy}" >"${BATS_TEST_TMPDIR}/seconds"
   jq '.response' "${BATS_TEST_TMPDIR}/answer.json" >"${BATS_TEST_TMPDIR}/response.json"
   if [ "$(jq -r '.patch // empty' "${BATS_TEST_TMPDIR}/response.json")" = "" ]; then
     echo null >"${BATS_TEST_TMPDIR}/patch.json"
@@ -180,7 +200,8 @@ patch() { cat "${BATS_TEST_TMPDIR}/patch.json"; }
   [ "$(response '.warnings | length')" = 1 ]
   local warning
   warning="$(jq -r '.warnings[0]' "${BATS_TEST_TMPDIR}/response.json")"
-  [[ "${warning}" == 'eci-profile: pod left unchanged: cannot read namespace "default": '* ]]
+  # policy-server's own words for a look-up without a cluster.
+  [ "${warning}" = 'eci-profile: pod left unchanged: cannot read namespace "default": kube::Client was not initialized properly' ]
   # RUST_BACKTRACE=1 puts a stack trace into the host's error: none of it reaches the user.
   [ "$(jq '.warnings[0] | contains("\n")' "${BATS_TEST_TMPDIR}/response.json")" = false ]
   [ "$(jq '.warnings[0] | length' "${BATS_TEST_TMPDIR}/response.json")" -le 256 ]
@@ -194,9 +215,21 @@ patch() { cat "${BATS_TEST_TMPDIR}/patch.json"; }
   [ "$(patch)" = null ]
   local message
   message="$(jq -r '.status.message' "${BATS_TEST_TMPDIR}/response.json")"
-  [[ "${message}" == 'eci-profile: cannot read namespace "default": '* ]]
+  [ "${message}" = 'eci-profile: cannot read namespace "default": kube::Client was not initialized properly' ]
   [ "$(jq '.status.message | contains("\n")' "${BATS_TEST_TMPDIR}/response.json")" = false ]
   [ "$(jq '.status.message | length' "${BATS_TEST_TMPDIR}/response.json")" -le 256 ]
+}
+
+@test "a look-up error with a cause chain and a stack trace reaches the user as its first line" {
+  review defaults test_data/requests/deployment-pod.json "${UNREACHABLE_PORT}"
+  cat "${BATS_TEST_TMPDIR}/response.json"
+  # The host's error as policy-server logs it: several lines.
+  for _ in $(seq 50); do grep -qF 'Caused by:' "${UNREACHABLE_LOG}" && break; sleep 0.1; done
+  grep -F 'ServiceError: client error (Connect)' "${UNREACHABLE_LOG}"
+  grep -A3 -F 'Caused by:' "${UNREACHABLE_LOG}"
+  [ "$(response .allowed)" = true ]
+  [ "$(patch)" = null ]
+  [ "$(response .warnings)" = '["eci-profile: pod left unchanged: cannot read namespace \"default\": ServiceError: client error (Connect)"]' ]
 }
 
 @test "a 1 MB pod is answered within the policy timeout, with the exact patch" {

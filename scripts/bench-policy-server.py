@@ -18,6 +18,12 @@ Then a load test: 32 connections for LOAD seconds each on the matched and the
 unmatched pod (10 selectors): non-2xx answers, p50/p99, requests/s, and the
 server's RSS before and after.
 
+With --breakdown (needs `perf`, Debian's linux-perf), where the server's
+CPU time goes, per request: `perf record` (cpu-clock samples) and
+`perf stat` (task-clock, page faults) on the server while wrk runs one
+contestant, samples sorted into guest code (JIT), wasmtime, the host's JSON
+work, memory, the kernel and the rest.
+
 Needs policy-server, kwctl (to annotate the floor and the peer) and wrk on
 PATH. Writes docs/bench/policy-server.json and the section of BENCHMARKS.md
 between <!-- policy-server:begin --> and <!-- policy-server:end -->.
@@ -125,6 +131,52 @@ def wrk(url, body_file, seconds, connections, threads):
     return result
 
 
+CATEGORIES = (
+    ("guest code (wasm, JIT-compiled)", lambda dso, kind, sym: dso.startswith("[JIT]")),
+    ("kernel (scheduler, page faults, mmap)", lambda dso, kind, sym: kind == "k"),
+    ("wasmtime and waPC (instances, calls)",
+     lambda dso, kind, sym: any(k in sym for k in ("wasmtime", "cranelift", "wasi", "wapc"))),
+    ("host JSON (settings, request, answer, patch)",
+     lambda dso, kind, sym: any(k in sym for k in ("serde", "json", "btree", "BTreeMap", "base64",
+                                                   "String as core::clone", "Vec<T,A> as core::clone"))),
+    ("host memory (allocator, copies)",
+     lambda dso, kind, sym: any(k in sym for k in ("malloc", "free", "_rjem", "sdallocx", "alloc::",
+                                                   "__rust_alloc", "tcache", "memmove", "memcpy",
+                                                   "memset", "arena"))),
+    ("other host (HTTP, tokio, tracing)", lambda dso, kind, sym: True),
+)
+
+
+def profile(pid, url, body_file, seconds, work, name):
+    """CPU µs per request of the server, by category, and page faults per request."""
+    data = f"{work}/{name}.perf"
+    record = subprocess.Popen(["perf", "record", "-e", "cpu-clock", "-F", "4000", "-p", str(pid),
+                               "-o", data, "--", "sleep", str(seconds)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stat = subprocess.Popen(["perf", "stat", "-e", "task-clock,page-faults", "-p", str(pid),
+                             "-o", f"{data}.stat", "--", "sleep", str(seconds)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    res = wrk(url, body_file, seconds, 2, 2)
+    record.wait()
+    stat.wait()
+    with open(f"{data}.stat") as f:
+        text = f.read()
+    cpu_ms = float(re.search(r"([\d,.]+)\s+msec task-clock", text).group(1).replace(",", ""))
+    faults = int(re.search(r"([\d,]+)\s+page-faults", text).group(1).replace(",", ""))
+    report = subprocess.run(["perf", "report", "-i", data, "--sort", "dso,sym", "--stdio",
+                             "-F", "overhead,dso,sym"], capture_output=True, text=True).stdout
+    shares = dict.fromkeys((c for c, _ in CATEGORIES), 0.0)
+    for line in report.splitlines():
+        m = re.match(r"\s*([\d.]+)%\s+(\S+(?: tid \d+)?)\s+\[(.)\]\s+(.*)", line)
+        if m:
+            pct, dso, kind, sym = float(m.group(1)), m.group(2), m.group(3), m.group(4)
+            category = next(c for c, test in CATEGORIES if test(dso, kind, sym))
+            shares[category] += pct
+    per_request = 1000 * cpu_ms / res["requests"]
+    return {"cpu_us": per_request, "faults": faults / res["requests"], "p50_us": res["p50"],
+            "categories_us": {c: per_request * pct / 100 for c, pct in shares.items()}}
+
+
 def post(url, body_file):
     with open(body_file, "rb") as f:
         request = urllib.request.Request(url, data=f.read(),
@@ -147,11 +199,13 @@ def main():
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--connections", type=int, default=2)
     p.add_argument("--load", type=int, default=60, help="seconds per load test; 0 skips it")
+    p.add_argument("--breakdown", action="store_true", help="profile the server with perf")
     p.add_argument("--output", default=os.path.join(ROOT, "docs", "bench", "policy-server.json"))
     p.add_argument("--markdown", default=os.path.join(ROOT, "BENCHMARKS.md"))
     args = p.parse_args()
 
-    tools = {t: shutil.which(t) for t in ("policy-server", "kwctl", "wrk")}
+    tools = {t: shutil.which(t) for t in ("policy-server", "kwctl", "wrk")
+             + (("perf",) if args.breakdown else ())}
     missing = [t for t, path in tools.items() if not path]
     if missing:
         sys.exit(f"bench-policy-server: {', '.join(missing)} not on PATH")
@@ -208,8 +262,8 @@ def main():
         machine = {
             "cpus": os.cpu_count(),
             "load_before": os.getloadavg()[0],
-            "policy_server": subprocess.run([tools["policy-server"], "--version"],
-                                            capture_output=True, text=True).stdout.strip(),
+            "policy_server": subprocess.run([tools["policy-server"], "--version"], capture_output=True,
+                                            text=True).stdout.strip().splitlines()[0],
         }
         print(f"policy-server {machine['policy_server']}, {machine['cpus']} CPUs, "
               f"load {machine['load_before']:.2f}; wrk -c{args.connections} -t{args.connections}"
@@ -262,13 +316,24 @@ def main():
                 print(f"  load {pod}: {entry['requests']} requests, {entry['rps']:.0f}/s, "
                       f"non-2xx {entry['non2xx']}, p50 {entry['p50_us']:.0f} us, "
                       f"p99 {entry['p99_us']:.0f} us, RSS {before} -> {after} KB")
+        breakdown = []
+        if args.breakdown:
+            for n in [c for c in counts if c <= 100]:
+                for pod in ("matched", "unmatched"):
+                    for who in ("floor", "ours"):
+                        prof = profile(server.pid, f"{base}/{who}-{n}", bodies[pod], args.seconds,
+                                       work, f"{who}-{n}-{pod}")
+                        breakdown.append({"selectors": n, "pod": pod, "policy": who, **prof})
+                        print(f"  breakdown {who}-{n} {pod}: {prof['cpu_us']:.0f} us CPU/request, "
+                              f"{prof['faults']:.1f} page faults/request: "
+                              + ", ".join(f"{c} {v:.0f}" for c, v in prof["categories_us"].items()))
     finally:
         server.terminate()
         server.wait()
 
     report = {"machine": machine, "seconds": args.seconds, "rounds": args.rounds,
               "connections": args.connections, "peer": args.peer_name if peer else None,
-              "rows": rows, "load": load}
+              "rows": rows, "load": load, "breakdown": breakdown}
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     with open(args.output, "w") as f:
         json.dump(report, f, indent=2)
@@ -306,6 +371,16 @@ def write_markdown(path, report):
             lines.append(f"| {e['pod']} | {e['requests']} | {e['rps']:.0f} | {e['non2xx']} "
                          f"| {e['p50_us'] / 1000:.2f} ms | {e['p99_us'] / 1000:.2f} ms "
                          f"| {e['rss_before_kb'] / 1024:.1f} → {e['rss_after_kb'] / 1024:.1f} MiB |")
+    if report["breakdown"]:
+        categories = list(report["breakdown"][0]["categories_us"])
+        lines += ["", "Where the server's CPU time goes, µs per request (perf, cpu-clock samples; "
+                  "2 connections):", "",
+                  "| selectors | pod | policy | CPU | page faults | " + " | ".join(categories) + " |",
+                  "|---:|---|---|---:|---:|" + "---:|" * len(categories)]
+        for b in report["breakdown"]:
+            lines.append(f"| {b['selectors']} | {b['pod']} | {b['policy']} | {b['cpu_us']:.0f} "
+                         f"| {b['faults']:.1f} | "
+                         + " | ".join(f"{b['categories_us'][c]:.0f}" for c in categories) + " |")
     begin, end = "<!-- policy-server:begin -->", "<!-- policy-server:end -->"
     with open(path) as f:
         text = f.read()

@@ -92,11 +92,17 @@ def session_for(case, namespace):
 
 
 def kwctl_refuses(request):
-    """Why kwctl refuses this AdmissionRequest itself, before the policy runs
-    (kwctl reads the request into Kubernetes' typed AdmissionRequest), or None."""
-    gvk = request.get("kind")
-    if not isinstance(gvk, dict):
-        return f"kwctl refuses a request whose kind is {json.dumps(gvk)}, not a GroupVersionKind, before the policy runs"
+    """Why kwctl refuses this AdmissionRequest itself, before the policy runs,
+    or None. kwctl (like policy-server) reads the request into
+    policy-evaluator's typed AdmissionRequest, which requires these fields."""
+    required = (("uid", str, "a string"), ("kind", dict, "a GroupVersionKind"),
+                ("resource", dict, "a GroupVersionResource"), ("operation", str, "a string"),
+                ("userInfo", dict, "a UserInfo"))
+    for field, kind, what in required:
+        if not isinstance(request.get(field), kind):
+            found = "absent" if field not in request else f"{json.dumps(request[field])}"
+            return (f"kwctl reads the request as a typed AdmissionRequest and refuses it before the "
+                    f"policy runs: {field} is {found}, not {what}")
     return None
 
 
