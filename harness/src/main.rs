@@ -1,5 +1,7 @@
-//! `eci-profile-harness`: evaluate one admission request offline, or replay
-//! the case corpus, against the policy `.wasm` run as policy-server runs it.
+//! `eci-profile`, the project's command: evaluate one admission request
+//! offline (`run`), replay the case corpus (`replay`), convert an eci-profile
+//! ConfigMap (`convert`), measure the policy (`bench`), each against the
+//! policy `.wasm` run as policy-server runs it.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,9 +23,9 @@ use eci_profile_harness::{
 
 #[derive(Parser)]
 #[command(
-    name = "eci-profile-harness",
+    name = "eci-profile",
     version,
-    about = "Run the eci-profile policy .wasm the way Kubewarden's policy-server does"
+    about = "Check eci-profile settings and pods offline, the way Kubewarden's policy-server runs the policy, and convert an eci-profile ConfigMap into a ClusterAdmissionPolicy"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -47,7 +49,8 @@ enum Command {
         /// A namespace not given is answered `namespaces "NAME" not found`.
         #[arg(long = "namespace", value_name = "FILE")]
         namespaces: Vec<PathBuf>,
-        /// The policy module; default: build the eci-profile crate for wasm32-wasip1.
+        /// The policy module (policy.wasm of a release, or a file `kwctl pull` wrote);
+        /// default: build the eci-profile crate for wasm32-wasip1 from this source tree.
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
         /// How to print the outcome.
@@ -62,14 +65,16 @@ enum Command {
         /// Where the files named by the cases are [default: the directory above the cases' directory].
         #[arg(long, value_name = "DIR")]
         base: Option<PathBuf>,
-        /// The policy module; default: build the eci-profile crate for wasm32-wasip1.
+        /// The policy module (policy.wasm of a release, or a file `kwctl pull` wrote);
+        /// default: build the eci-profile crate for wasm32-wasip1 from this source tree.
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
     },
     /// Measure `validate` and `validate_settings` against the floor policy
     /// side by side, write docs/bench/ and the tables of BENCHMARKS.md.
     Bench {
-        /// The policy module; default: build the eci-profile crate for wasm32-wasip1.
+        /// The policy module (policy.wasm of a release, or a file `kwctl pull` wrote);
+        /// default: build the eci-profile crate for wasm32-wasip1 from this source tree.
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
         /// The floor policy [default: ../shared/bench/floor.wasm beside the workspace].
@@ -161,6 +166,17 @@ fn policy_module(policy: Option<&Path>) -> Result<PathBuf> {
     match policy {
         Some(path) => Ok(path.to_owned()),
         None => {
+            let sources = workspace_root().join("Cargo.toml");
+            if std::env::var_os(eci_profile_harness::policy_wasm::WASM_OVERRIDE_VAR).is_none()
+                && !sources.is_file()
+            {
+                anyhow::bail!(
+                    "no --policy given, and the eci-profile sources this binary was built from \
+                     ({}) are not here to build one: pass --policy policy.wasm (a release asset, \
+                     or `kwctl pull -o policy.wasm registry://ghcr.io/eci-profile/policies/eci-profile:<tag>`)",
+                    sources.display()
+                );
+            }
             eprintln!(
                 "building the policy (cargo build --release --target wasm32-wasip1 -p eci-profile)…"
             );
