@@ -39,7 +39,8 @@ enum Command {
     /// Exit status: 0 when the request was evaluated (accepted or rejected),
     /// 1 when the settings are rejected, 2 on any other error.
     Run {
-        /// Policy settings (YAML or JSON); without it, no settings (the built-in defaults).
+        /// Policy settings (YAML or JSON), or a ClusterAdmissionPolicy whose
+        /// spec.settings to use; without it, no settings (the built-in defaults).
         #[arg(long, value_name = "FILE")]
         settings: Option<PathBuf>,
         /// The AdmissionRequest (or a whole AdmissionReview), YAML or JSON.
@@ -193,7 +194,7 @@ fn run(
     output: Output,
 ) -> Result<ExitCode> {
     let settings = match settings {
-        Some(path) => settings_from_document(read_document(path)?)
+        Some(path) => settings_from_document(policy_settings(read_document(path)?))
             .with_context(|| format!("{}", path.display()))?,
         None => json!({}),
     };
@@ -229,6 +230,28 @@ fn run(
     }
     print_explanation(&settings, &request, &cluster, &evaluation, output);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The settings a `--settings` file holds: the `spec.settings` of a Kubewarden
+/// policy manifest (what `convert` writes, or an example), else the document
+/// itself.
+fn policy_settings(document: Value) -> Value {
+    let is_policy = document
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.starts_with("policies.kubewarden.io/"))
+        && matches!(
+            document.get("kind").and_then(Value::as_str),
+            Some("ClusterAdmissionPolicy" | "AdmissionPolicy")
+        );
+    if is_policy {
+        document
+            .pointer("/spec/settings")
+            .cloned()
+            .unwrap_or(Value::Null)
+    } else {
+        document
+    }
 }
 
 /// A Namespace, or a `List`/`NamespaceList` of them.
@@ -498,4 +521,33 @@ fn default_cases_dir() -> PathBuf {
 
 fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_taken_from_a_policy_manifest_or_the_document_itself() {
+        let manifest = json!({
+            "apiVersion": "policies.kubewarden.io/v1",
+            "kind": "ClusterAdmissionPolicy",
+            "spec": {"settings": {"onNamespaceLookupError": "Fail"}},
+        });
+        assert_eq!(
+            policy_settings(manifest),
+            json!({"onNamespaceLookupError": "Fail"})
+        );
+        let no_settings = json!({
+            "apiVersion": "policies.kubewarden.io/v1",
+            "kind": "AdmissionPolicy",
+            "spec": {"module": "registry://example/policy:v1"},
+        });
+        assert_eq!(policy_settings(no_settings), Value::Null);
+        let plain = json!({"selectors": []});
+        assert_eq!(policy_settings(plain.clone()), plain);
+        // Another kind is left to the settings check, which refuses its fields.
+        let other = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {}});
+        assert_eq!(policy_settings(other.clone()), other);
+    }
 }
