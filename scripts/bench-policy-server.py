@@ -366,7 +366,7 @@ def write_markdown(path, report):
         "",
         "| selectors | pod | floor p50 | ours p50 | ours − floor | **ours / floor** |"
         + (" before p50 | ours / before |" if report["baseline"] else "")
-        + (f" {peer} p50 | {peer} / floor |" if peer else ""),
+        + (f" {peer} p50 | {peer} / floor at {report['rows'][0]['selectors']} |" if peer else ""),
         "|---:|---|---:|---:|---:|---:|" + ("---:|---:|" if report["baseline"] else "")
         + ("---:|---:|" if peer else ""),
     ]
@@ -376,7 +376,10 @@ def write_markdown(path, report):
         if report["baseline"]:
             line += f" {r['before_p50_us']:.0f} µs | {r['after_over_before']:.2f}× |"
         if peer:
-            line += f" {r['peer_p50_us']:.0f} µs | {r['peer_ratio']:.2f}× |"
+            # The peer has its own (empty) settings: only the smallest floor settings compare.
+            smallest = report["rows"][0]["selectors"]
+            ratio = f"{r['peer_ratio']:.2f}×" if r["selectors"] == smallest else "—"
+            line += f" {r['peer_p50_us']:.0f} µs | {ratio} |"
         lines.append(line)
     if report["load"]:
         lines += ["", "Load: 32 connections, 2 wrk threads, "
