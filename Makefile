@@ -1,6 +1,8 @@
 # Conventional Kubewarden policy targets, plus `demo` (the README's first command).
 SHELL := /bin/bash
 CARGO ?= cargo
+# As Kubewarden's Makefile.rust: every cargo call uses the versions of Cargo.lock.
+CARGO_GLOBAL_OPTIONS ?= --locked
 TARGET_DIR ?= $(or $(CARGO_TARGET_DIR),$(CURDIR)/target)
 # Same directory as the harness's own build (harness/src/policy_wasm.rs), so one build serves both.
 WASM_TARGET_DIR := $(TARGET_DIR)/policy-wasm
@@ -10,7 +12,7 @@ KWCTL ?= $(shell command -v kwctl)
 DEMO_REQUEST ?= test_data/requests/deployment-pod-eci-label.json
 DEMO_NAMESPACE ?= test_data/namespaces/default.yml
 
-.PHONY: all wasm-target demo test bats-tests e2e-tests e2e-corpus.bats oci-tests policy-server-tests fmt fmt-check lint bench bench-policy-server artifacthub check-artifacthub clean
+.PHONY: all wasm-target demo test bats-tests e2e-tests e2e-corpus.bats oci-tests policy-server-tests fmt fmt-fix lint bench bench-policy-server artifacthub check-version clean
 
 all: policy.wasm
 
@@ -19,7 +21,7 @@ wasm-target:
 
 # The release module, size-optimised with wasm-opt (Debian: binaryen) when it is available.
 policy.wasm: $(SOURCES) | wasm-target
-	$(CARGO) build --release --target wasm32-wasip1 -p eci-profile --target-dir $(WASM_TARGET_DIR)
+	$(CARGO) $(CARGO_GLOBAL_OPTIONS) build --release --target wasm32-wasip1 -p eci-profile --target-dir $(WASM_TARGET_DIR)
 	@if command -v wasm-opt >/dev/null; then \
 	  wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext \
 	    --enable-mutable-globals --enable-nontrapping-float-to-int $(RAW_WASM) -o $@; \
@@ -36,12 +38,12 @@ annotated-policy.wasm: policy.wasm metadata.yml README.md
 # The README's first command: run the policy, as policy-server would, on a pod
 # a Deployment creates with the label alibabacloud.com/eci=true, with built-in defaults.
 demo: policy.wasm
-	$(CARGO) run -q -p eci-profile-harness -- run --policy policy.wasm --request $(DEMO_REQUEST) --namespace $(DEMO_NAMESPACE)
+	$(CARGO) $(CARGO_GLOBAL_OPTIONS) run -q -p eci-profile-harness -- run --policy policy.wasm --request $(DEMO_REQUEST) --namespace $(DEMO_NAMESPACE)
 
 # The README's second command: the whole test suite (unit, property, replay of
 # test_data/ against the optimised policy.wasm), then every bats suite.
 test: policy.wasm
-	ECI_PROFILE_WASM=$(CURDIR)/policy.wasm $(CARGO) test --workspace
+	ECI_PROFILE_WASM=$(CURDIR)/policy.wasm $(CARGO) $(CARGO_GLOBAL_OPTIONS) test --workspace
 	$(MAKE) bats-tests
 
 # kwctl (e2e, OCI), docker-registry (OCI) and policy-server: each test whose
@@ -60,29 +62,33 @@ e2e-corpus.bats:
 policy-server-tests: annotated-policy.wasm
 	bats policy-server.bats
 
+# As Kubewarden's Makefile.rust: `fmt` checks; `fmt-fix` rewrites.
 fmt:
-	$(CARGO) fmt --all
+	$(CARGO) $(CARGO_GLOBAL_OPTIONS) fmt --all -- --check
 
-fmt-check:
-	$(CARGO) fmt --all -- --check
+fmt-fix:
+	$(CARGO) $(CARGO_GLOBAL_OPTIONS) fmt --all
 
-lint: wasm-target
-	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
-	$(CARGO) clippy -p eci-profile --target wasm32-wasip1 --all-targets -- -D warnings
+lint: fmt wasm-target
+	$(CARGO) $(CARGO_GLOBAL_OPTIONS) clippy --workspace --all-targets -- -D warnings
+	$(CARGO) $(CARGO_GLOBAL_OPTIONS) clippy -p eci-profile --target wasm32-wasip1 --all-targets -- -D warnings
 
-artifacthub: metadata.yml questions-ui.yml README.md
-	@if [ -n "$(KWCTL)" ] && $(KWCTL) scaffold artifacthub --metadata-path metadata.yml --questions-path questions-ui.yml --output artifacthub-pkg.yml; then :; \
-	else python3 scripts/artifacthub.py --metadata metadata.yml --questions questions-ui.yml --readme README.md --output artifacthub-pkg.yml; fi
+# Artifact Hub's package file, made at release (not committed): kwctl's own
+# generator, with the install text of artifacthub-install.md.
+artifacthub-pkg.yml: metadata.yml questions-ui.yml artifacthub-install.md
+	scripts/artifacthub-pkg $@
 
-check-artifacthub:
-	python3 scripts/check-artifacthub.py
+artifacthub: artifacthub-pkg.yml
+
+# metadata.yml's version is the one every other file carries (TAG=vX.Y.Z: and the tag's).
+check-version:
+	scripts/check-version $(TAG)
 
 oci-tests: annotated-policy.wasm
 	bats oci.bats
 
 bench: policy.wasm
-	$(CARGO) run -q -p eci-profile-harness -- bench --policy policy.wasm
+	$(CARGO) $(CARGO_GLOBAL_OPTIONS) run -q -p eci-profile-harness -- bench --policy policy.wasm
 
 # End to end through policy-server, against the floor policy (and PEER, an
 # annotated-or-not .wasm with its PEER_METADATA, e.g. Kubewarden's pod-ndots).
@@ -90,5 +96,5 @@ bench-policy-server: annotated-policy.wasm
 	python3 scripts/bench-policy-server.py $(if $(PEER),--peer $(PEER) --peer-metadata $(PEER_METADATA))
 
 clean:
-	$(CARGO) clean
-	rm -f policy.wasm annotated-policy.wasm
+	$(CARGO) $(CARGO_GLOBAL_OPTIONS) clean
+	rm -f policy.wasm annotated-policy.wasm artifacthub-pkg.yml

@@ -17,9 +17,7 @@ setup() {
 }
 
 @test "e2e-corpus.bats has one test per case of test_data/cases (make e2e-corpus.bats)" {
-  if ! python3 -c 'import yaml' >/dev/null 2>&1; then
-    skip "python3 with PyYAML is not available; it is needed to read test_data/cases/*.yml"
-  fi
+  require_pyyaml
   run bash -c 'python3 tests/kwctl_case.py generate | diff -u e2e-corpus.bats -'
   echo "${output}"
   [ "${status}" -eq 0 ]
@@ -27,9 +25,7 @@ setup() {
 }
 
 @test "the session files answer what their namespace fixtures hold" {
-  if ! python3 -c 'import yaml' >/dev/null 2>&1; then
-    skip "python3 with PyYAML is not available; it is needed to read test_data/sessions/*.yml"
-  fi
+  require_pyyaml
   run python3 tests/kwctl_case.py sessions
   echo "${output}"
   [ "${status}" -eq 0 ]

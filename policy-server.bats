@@ -192,32 +192,21 @@ patch() { cat "${BATS_TEST_TMPDIR}/patch.json"; }
   [ "$(response .warnings)" = '["eci-profile: pod not sent to a virtual node: it is owned by DaemonSet \"node-exporter\", and DaemonSet pods cannot run on virtual nodes"]' ]
 }
 
-@test "a namespace selector without a cluster: Ignore accepts unchanged with one warning of one line" {
+@test "a namespace selector without a cluster: Ignore accepts unchanged with one warning" {
   review defaults test_data/requests/deployment-pod.json
   cat "${BATS_TEST_TMPDIR}/response.json"
   [ "$(response .allowed)" = true ]
   [ "$(patch)" = null ]
-  [ "$(response '.warnings | length')" = 1 ]
-  local warning
-  warning="$(jq -r '.warnings[0]' "${BATS_TEST_TMPDIR}/response.json")"
   # policy-server's own words for a look-up without a cluster.
-  [ "${warning}" = 'eci-profile: pod left unchanged: cannot read namespace "default": kube::Client was not initialized properly' ]
-  # RUST_BACKTRACE=1 puts a stack trace into the host's error: none of it reaches the user.
-  [ "$(jq '.warnings[0] | contains("\n")' "${BATS_TEST_TMPDIR}/response.json")" = false ]
-  [ "$(jq '.warnings[0] | length' "${BATS_TEST_TMPDIR}/response.json")" -le 256 ]
-  [[ "${warning}" != *"backtrace"* ]]
+  [ "$(response .warnings)" = '["eci-profile: pod left unchanged: cannot read namespace \"default\": kube::Client was not initialized properly"]' ]
 }
 
-@test "a namespace selector without a cluster: Fail rejects with the same reason, one line" {
+@test "a namespace selector without a cluster: Fail rejects with the same reason" {
   review lookup-fail test_data/requests/deployment-pod.json
   cat "${BATS_TEST_TMPDIR}/response.json"
   [ "$(response .allowed)" = false ]
   [ "$(patch)" = null ]
-  local message
-  message="$(jq -r '.status.message' "${BATS_TEST_TMPDIR}/response.json")"
-  [ "${message}" = 'eci-profile: cannot read namespace "default": kube::Client was not initialized properly' ]
-  [ "$(jq '.status.message | contains("\n")' "${BATS_TEST_TMPDIR}/response.json")" = false ]
-  [ "$(jq '.status.message | length' "${BATS_TEST_TMPDIR}/response.json")" -le 256 ]
+  [ "$(response .status.message)" = '"eci-profile: cannot read namespace \"default\": kube::Client was not initialized properly"' ]
 }
 
 @test "a look-up error with a cause chain and a stack trace reaches the user as its first line" {

@@ -5,6 +5,7 @@ One policy-server on 127.0.0.1 serves, from the same policies.yml:
   floor-N  the floor policy (accepts without reading the request), given the
            same settings as ours, so that the host moves the same bytes;
   ours-N   this policy, with N object-selector selectors (no namespace look-up);
+  before-N optionally an earlier build of this policy (--baseline), same settings;
   peer     optionally a peer policy (Kubewarden's pod-ndots), default settings.
 wrk POSTs real AdmissionReviews (a Deployment's pod labelled
 alibabacloud.com/eci=true, which the last selector matches, and the same pod
@@ -191,6 +192,7 @@ def main():
     p.add_argument("--floor", default=os.path.join(ROOT, "..", "shared", "bench", "floor.wasm"))
     p.add_argument("--floor-metadata",
                    default=os.path.join(ROOT, "..", "shared", "bench", "floor", "metadata.yml"))
+    p.add_argument("--baseline", help="an earlier annotated build of this policy, compared in the same run")
     p.add_argument("--peer", help="a peer policy .wasm, e.g. Kubewarden's pod-ndots")
     p.add_argument("--peer-metadata", help="its metadata.yml")
     p.add_argument("--peer-name", default="pod-ndots")
@@ -220,7 +222,10 @@ def main():
         peer = annotate(tools["kwctl"], args.peer, args.peer_metadata, f"{work}/peer.wasm")
     policies = {}
     for n in counts:
-        for name, module in ((f"ours-{n}", args.policy), (f"floor-{n}", floor)):
+        modules = [(f"ours-{n}", args.policy), (f"floor-{n}", floor)]
+        if args.baseline:
+            modules.append((f"before-{n}", args.baseline))
+        for name, module in modules:
             policies[name] = {"module": f"file://{os.path.abspath(module)}", "allowedToMutate": True,
                               "settings": settings(n)}
     if peer:
@@ -265,11 +270,12 @@ def main():
             "policy_server": subprocess.run([tools["policy-server"], "--version"], capture_output=True,
                                             text=True).stdout.strip().splitlines()[0],
         }
-        print(f"policy-server {machine['policy_server']}, {machine['cpus']} CPUs, "
+        print(f"{machine['policy_server']}, {machine['cpus']} CPUs, "
               f"load {machine['load_before']:.2f}; wrk -c{args.connections} -t{args.connections}"
               f" {args.seconds}s x {args.rounds} rounds, interleaved")
 
-        contestants = ["floor", "ours"] + (["peer"] if peer else [])
+        contestants = (["floor", "ours"] + (["before"] if args.baseline else [])
+                       + (["peer"] if peer else []))
         samples = {}
         for r in range(args.rounds):
             for n in counts:
@@ -292,12 +298,17 @@ def main():
                 row = {"selectors": n, "pod": pod, "floor_p50_us": med["floor"],
                        "ours_p50_us": med["ours"], "ratio": med["ours"] / med["floor"],
                        "ours_minus_floor_us": med["ours"] - med["floor"]}
+                if args.baseline:
+                    row["before_p50_us"] = med["before"]
+                    row["after_over_before"] = med["ours"] / med["before"]
                 if peer:
                     row["peer_p50_us"] = med["peer"]
                     row["peer_ratio"] = med["peer"] / med["floor"]
                 rows.append(row)
                 print(f"  n={n:<5} {pod:<9} floor {med['floor']:7.0f} us  ours {med['ours']:7.0f} us"
                       f"  ratio {row['ratio']:.2f}"
+                      + (f"  before {med['before']:7.0f} us (now/before {row['after_over_before']:.2f})"
+                         if args.baseline else "")
                       + (f"  {args.peer_name} {med['peer']:7.0f} us ({row['peer_ratio']:.2f})" if peer else ""))
 
         load = []
@@ -333,6 +344,7 @@ def main():
 
     report = {"machine": machine, "seconds": args.seconds, "rounds": args.rounds,
               "connections": args.connections, "peer": args.peer_name if peer else None,
+              "baseline": bool(args.baseline),
               "rows": rows, "load": load, "breakdown": breakdown}
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     with open(args.output, "w") as f:
@@ -348,19 +360,26 @@ def write_markdown(path, report):
     m = report["machine"]
     peer = report["peer"]
     lines = [
-        f"policy-server {m['policy_server']}, {m['cpus']} CPUs, load {m['load_before']:.2f} at the start; "
+        f"{m['policy_server']}, {m['cpus']} CPUs, load {m['load_before']:.2f} at the start; "
         f"wrk p50 with {report['connections']} connections, {report['seconds']} s per run, "
         f"median of {report['rounds']} interleaved rounds.",
         "",
         "| selectors | pod | floor p50 | ours p50 | ours − floor | **ours / floor** |"
-        + (f" {peer} p50 | {peer} / floor |" if peer else ""),
-        "|---:|---|---:|---:|---:|---:|" + ("---:|---:|" if peer else ""),
+        + (" before p50 | ours / before |" if report["baseline"] else "")
+        + (f" {peer} p50 | {peer} / floor at {report['rows'][0]['selectors']} |" if peer else ""),
+        "|---:|---|---:|---:|---:|---:|" + ("---:|---:|" if report["baseline"] else "")
+        + ("---:|---:|" if peer else ""),
     ]
     for r in report["rows"]:
         line = (f"| {r['selectors']} | {r['pod']} | {r['floor_p50_us']:.0f} µs | {r['ours_p50_us']:.0f} µs "
                 f"| {r['ours_minus_floor_us']:+.0f} µs | **{r['ratio']:.2f}×** |")
+        if report["baseline"]:
+            line += f" {r['before_p50_us']:.0f} µs | {r['after_over_before']:.2f}× |"
         if peer:
-            line += f" {r['peer_p50_us']:.0f} µs | {r['peer_ratio']:.2f}× |"
+            # The peer has its own (empty) settings: only the smallest floor settings compare.
+            smallest = report["rows"][0]["selectors"]
+            ratio = f"{r['peer_ratio']:.2f}×" if r["selectors"] == smallest else "—"
+            line += f" {r['peer_p50_us']:.0f} µs | {ratio} |"
         lines.append(line)
     if report["load"]:
         lines += ["", "Load: 32 connections, 2 wrk threads, "

@@ -2,6 +2,13 @@
 # (test_data/cases/*.yml) through kwctl and compare kwctl's answer with it.
 # The mapping of a case onto kwctl is tests/kwctl_case.py's.
 
+# Skips (with the reason) when python3 cannot read the test_data YAML.
+require_pyyaml() {
+  if ! python3 -c 'import yaml' >/dev/null 2>&1; then
+    skip "python3 with PyYAML is not available; it is needed to read test_data/*.yml"
+  fi
+}
+
 # Skips (with the reason) when a tool is missing; fails when the annotated
 # module is missing, since that is a step the runner forgot.
 require_kwctl() {
@@ -11,9 +18,7 @@ require_kwctl() {
       skip "${tool} is not on PATH; it is needed to run the policy under kwctl"
     fi
   done
-  if ! python3 -c 'import yaml' >/dev/null 2>&1; then
-    skip "python3 with PyYAML is not available; it is needed to read test_data/cases/*.yml"
-  fi
+  require_pyyaml
   if [ ! -f annotated-policy.wasm ]; then
     echo "annotated-policy.wasm is missing: run 'make annotated-policy.wasm' (kwctl annotate -m metadata.yml)" >&2
     return 1

@@ -31,8 +31,28 @@ use eci_profile::settings::{ECI_LABEL, Profile};
 use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
 
-/// The policy module the manifest runs.
-pub const POLICY_MODULE: &str = "registry://ghcr.io/eci-profile/policies/eci-profile:v0.1.0";
+/// `metadata.yml`, the one place where the policy's OCI repository
+/// (`io.kubewarden.policy.ociUrl`) and version (`io.kubewarden.policy.version`)
+/// are written; read when the harness is built.
+const METADATA_YML: &str = include_str!("../../metadata.yml");
+
+/// The policy module the manifest runs:
+/// `registry://<io.kubewarden.policy.ociUrl>:v<io.kubewarden.policy.version>`
+/// of `metadata.yml`.
+pub fn policy_module() -> String {
+    let metadata: Value = serde_yaml::from_str(METADATA_YML).expect("metadata.yml is YAML");
+    let annotation = |key: &str| -> String {
+        match &metadata["annotations"][key] {
+            Value::String(s) => s.trim().to_string(),
+            other => panic!("metadata.yml: annotations.{key} is not a string: {other:?}"),
+        }
+    };
+    format!(
+        "registry://{}:v{}",
+        annotation("io.kubewarden.policy.ociUrl"),
+        annotation("io.kubewarden.policy.version")
+    )
+}
 /// Name of the ClusterAdmissionPolicy written.
 pub const POLICY_NAME: &str = "eci-profile";
 /// Name of the effect-only selector that carries the cluster-level defaults.
@@ -505,6 +525,7 @@ fn render(source: &Source, plan: &Plan) -> String {
          # from {from}.\n\
          # Review it, then: kubectl apply -f <this file>"
     );
+    let module = policy_module();
     out.push_str(&format!(
         "apiVersion: policies.kubewarden.io/v1
 kind: ClusterAdmissionPolicy
@@ -514,7 +535,7 @@ metadata:
     io.kubewarden.policy.severity: info
     io.kubewarden.policy.category: Resource mutation
 spec:
-  module: {POLICY_MODULE}
+  module: {module}
   policyServer: default
   mode: protect
   mutating: true
@@ -807,7 +828,7 @@ mod tests {
             let doc: serde_json::Value = serde_yaml::from_str(&output).unwrap();
             assert_eq!(doc["apiVersion"], "policies.kubewarden.io/v1", "{file}");
             assert_eq!(doc["kind"], "ClusterAdmissionPolicy", "{file}");
-            assert_eq!(doc["spec"]["module"], POLICY_MODULE, "{file}");
+            assert_eq!(doc["spec"]["module"], policy_module().as_str(), "{file}");
             assert_eq!(doc["spec"]["mutating"], true, "{file}");
             assert_eq!(
                 doc["spec"]["contextAwareResources"],

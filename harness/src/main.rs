@@ -1,5 +1,7 @@
-//! `eci-profile-harness`: evaluate one admission request offline, or replay
-//! the case corpus, against the policy `.wasm` run as policy-server runs it.
+//! `eci-profile`, the project's command: evaluate one admission request
+//! offline (`run`), replay the case corpus (`replay`), convert an eci-profile
+//! ConfigMap (`convert`), measure the policy (`bench`), each against the
+//! policy `.wasm` run as policy-server runs it.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,9 +23,9 @@ use eci_profile_harness::{
 
 #[derive(Parser)]
 #[command(
-    name = "eci-profile-harness",
+    name = "eci-profile",
     version,
-    about = "Run the eci-profile policy .wasm the way Kubewarden's policy-server does"
+    about = "Check eci-profile settings and pods offline, the way Kubewarden's policy-server runs the policy, and convert an eci-profile ConfigMap into a ClusterAdmissionPolicy"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -37,7 +39,8 @@ enum Command {
     /// Exit status: 0 when the request was evaluated (accepted or rejected),
     /// 1 when the settings are rejected, 2 on any other error.
     Run {
-        /// Policy settings (YAML or JSON); without it, no settings (the built-in defaults).
+        /// Policy settings (YAML or JSON), or a ClusterAdmissionPolicy whose
+        /// spec.settings to use; without it, no settings (the built-in defaults).
         #[arg(long, value_name = "FILE")]
         settings: Option<PathBuf>,
         /// The AdmissionRequest (or a whole AdmissionReview), YAML or JSON.
@@ -47,7 +50,8 @@ enum Command {
         /// A namespace not given is answered `namespaces "NAME" not found`.
         #[arg(long = "namespace", value_name = "FILE")]
         namespaces: Vec<PathBuf>,
-        /// The policy module; default: build the eci-profile crate for wasm32-wasip1.
+        /// The policy module (policy.wasm of a release, or a file `kwctl pull` wrote);
+        /// default: build the eci-profile crate for wasm32-wasip1 from this source tree.
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
         /// How to print the outcome.
@@ -62,14 +66,16 @@ enum Command {
         /// Where the files named by the cases are [default: the directory above the cases' directory].
         #[arg(long, value_name = "DIR")]
         base: Option<PathBuf>,
-        /// The policy module; default: build the eci-profile crate for wasm32-wasip1.
+        /// The policy module (policy.wasm of a release, or a file `kwctl pull` wrote);
+        /// default: build the eci-profile crate for wasm32-wasip1 from this source tree.
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
     },
     /// Measure `validate` and `validate_settings` against the floor policy
     /// side by side, write docs/bench/ and the tables of BENCHMARKS.md.
     Bench {
-        /// The policy module; default: build the eci-profile crate for wasm32-wasip1.
+        /// The policy module (policy.wasm of a release, or a file `kwctl pull` wrote);
+        /// default: build the eci-profile crate for wasm32-wasip1 from this source tree.
         #[arg(long, value_name = "FILE")]
         policy: Option<PathBuf>,
         /// The floor policy [default: ../shared/bench/floor.wasm beside the workspace].
@@ -161,6 +167,17 @@ fn policy_module(policy: Option<&Path>) -> Result<PathBuf> {
     match policy {
         Some(path) => Ok(path.to_owned()),
         None => {
+            let sources = workspace_root().join("Cargo.toml");
+            if std::env::var_os(eci_profile_harness::policy_wasm::WASM_OVERRIDE_VAR).is_none()
+                && !sources.is_file()
+            {
+                anyhow::bail!(
+                    "no --policy given, and the eci-profile sources this binary was built from \
+                     ({}) are not here to build one: pass --policy policy.wasm (a release asset, \
+                     or `kwctl pull -o policy.wasm registry://ghcr.io/eci-profile/policies/eci-profile:<tag>`)",
+                    sources.display()
+                );
+            }
             eprintln!(
                 "building the policy (cargo build --release --target wasm32-wasip1 -p eci-profile)…"
             );
@@ -177,7 +194,7 @@ fn run(
     output: Output,
 ) -> Result<ExitCode> {
     let settings = match settings {
-        Some(path) => settings_from_document(read_document(path)?)
+        Some(path) => settings_from_document(policy_settings(read_document(path)?))
             .with_context(|| format!("{}", path.display()))?,
         None => json!({}),
     };
@@ -213,6 +230,28 @@ fn run(
     }
     print_explanation(&settings, &request, &cluster, &evaluation, output);
     Ok(ExitCode::SUCCESS)
+}
+
+/// The settings a `--settings` file holds: the `spec.settings` of a Kubewarden
+/// policy manifest (what `convert` writes, or an example), else the document
+/// itself.
+fn policy_settings(document: Value) -> Value {
+    let is_policy = document
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .is_some_and(|v| v.starts_with("policies.kubewarden.io/"))
+        && matches!(
+            document.get("kind").and_then(Value::as_str),
+            Some("ClusterAdmissionPolicy" | "AdmissionPolicy")
+        );
+    if is_policy {
+        document
+            .pointer("/spec/settings")
+            .cloned()
+            .unwrap_or(Value::Null)
+    } else {
+        document
+    }
 }
 
 /// A Namespace, or a `List`/`NamespaceList` of them.
@@ -482,4 +521,33 @@ fn default_cases_dir() -> PathBuf {
 
 fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_taken_from_a_policy_manifest_or_the_document_itself() {
+        let manifest = json!({
+            "apiVersion": "policies.kubewarden.io/v1",
+            "kind": "ClusterAdmissionPolicy",
+            "spec": {"settings": {"onNamespaceLookupError": "Fail"}},
+        });
+        assert_eq!(
+            policy_settings(manifest),
+            json!({"onNamespaceLookupError": "Fail"})
+        );
+        let no_settings = json!({
+            "apiVersion": "policies.kubewarden.io/v1",
+            "kind": "AdmissionPolicy",
+            "spec": {"module": "registry://example/policy:v1"},
+        });
+        assert_eq!(policy_settings(no_settings), Value::Null);
+        let plain = json!({"selectors": []});
+        assert_eq!(policy_settings(plain.clone()), plain);
+        // Another kind is left to the settings check, which refuses its fields.
+        let other = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {}});
+        assert_eq!(policy_settings(other.clone()), other);
+    }
 }

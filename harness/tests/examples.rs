@@ -8,9 +8,8 @@ use std::path::{Path, PathBuf};
 
 use eci_profile::evaluate::{Verdict, evaluate_pod};
 use eci_profile::settings::Profile;
+use eci_profile_harness::convert::policy_module;
 use serde_json::{Value, json};
-
-const MODULE: &str = "registry://ghcr.io/eci-profile/policies/eci-profile:v0.1.0";
 
 fn examples_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples")
@@ -64,7 +63,11 @@ fn every_example_is_a_cluster_admission_policy_for_this_policy() {
         assert_eq!(doc["apiVersion"], "policies.kubewarden.io/v1", "{name}");
         assert_eq!(doc["kind"], "ClusterAdmissionPolicy", "{name}");
         let spec = &doc["spec"];
-        assert_eq!(spec["module"], MODULE, "{name}");
+        assert_eq!(
+            spec["module"],
+            policy_module().as_str(),
+            "{name}: the OCI reference and version of metadata.yml"
+        );
         assert_eq!(spec["mutating"], true, "{name}: the policy mutates pods");
         assert_eq!(
             spec["contextAwareResources"],

@@ -1,10 +1,13 @@
-//! `eci-profile-harness bench`: what one admission request costs the policy,
+//! `eci-profile bench`: what one admission request costs the policy,
 //! measured against the floor policy (`shared/bench/floor.wasm`, which accepts
 //! without reading anything) side by side in one run.
 //!
 //! Method, in short (BENCHMARKS.md has the long form):
-//! - both modules are loaded into the harness's engine (wapc + wasmtime, as
-//!   policy-server runs them) and each keeps one long-lived instance;
+//! - both modules are loaded into the harness's engine (wapc + wasmtime) and
+//!   kept warm: one instance across calls, as `kwctl bench` does, except in
+//!   the fresh-instance scenarios, which renew the instance before every
+//!   call as policy-server (>= 1.10) does. `make bench-policy-server`
+//!   measures the real policy-server end to end;
 //! - every payload is serialised once, before timing, and both policies get
 //!   the very same bytes: only `Policy::call` (the guest call, with the
 //!   host's copy of the payload in and the answer out) is inside the clock;
