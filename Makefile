@@ -19,11 +19,11 @@ all: policy.wasm
 wasm-target:
 	@rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip1 || rustup target add wasm32-wasip1
 
-# The release module, size-optimised with wasm-opt (Debian: binaryen) when it is available.
+# The release module, optimised for speed with wasm-opt (Debian: binaryen) when it is available.
 policy.wasm: $(SOURCES) | wasm-target
 	$(CARGO) $(CARGO_GLOBAL_OPTIONS) build --release --target wasm32-wasip1 -p eci-profile --target-dir $(WASM_TARGET_DIR)
 	@if command -v wasm-opt >/dev/null; then \
-	  wasm-opt -Oz --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext \
+	  wasm-opt -O3 --strip-debug --strip-producers --enable-bulk-memory --enable-sign-ext \
 	    --enable-mutable-globals --enable-nontrapping-float-to-int $(RAW_WASM) -o $@; \
 	else \
 	  echo "wasm-opt not found (apt-get install binaryen): shipping the unoptimised module"; \

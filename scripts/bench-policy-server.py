@@ -331,7 +331,7 @@ def main():
         if args.breakdown:
             for n in [c for c in counts if c <= 100]:
                 for pod in ("matched", "unmatched"):
-                    for who in ("floor", "ours"):
+                    for who in ("floor", "ours") + (("before",) if args.baseline else ()):
                         prof = profile(server.pid, f"{base}/{who}-{n}", bodies[pod], args.seconds,
                                        work, f"{who}-{n}-{pod}")
                         breakdown.append({"selectors": n, "pod": pod, "policy": who, **prof})

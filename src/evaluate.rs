@@ -3,7 +3,7 @@
 //! `lib.rs` passes the real host capability; tests pass a closure.
 
 use crate::effects::apply_effect;
-use crate::json_path::{opt_object, opt_string_map};
+use crate::json_path::{Json, JsonMap, opt_object, opt_string_map};
 use crate::label_selector::Labels;
 use crate::scheduling::{Addition, never_send_reasons, schedule};
 use crate::settings::{OnLookupError, Profile, VirtualNode};
@@ -372,31 +372,27 @@ fn node_selector_bound(pod: &Map<String, Value>, vn: &VirtualNode) -> Result<boo
     Ok(node_selector.is_some_and(|ns| bound_by(ns, vn)))
 }
 
-/// The labels of the host's answer to a Namespace look-up: a k8s-openapi
-/// `Namespace`. An answer that is not one is read as raw JSON, so that what
-/// is wrong is said with its path (and an answer with odd parts the policy
-/// does not read still gives its labels).
+/// The labels of the host's answer to a Namespace look-up. Only
+/// `metadata.labels` is read, as a JSON tree (borrowed, like settings): what
+/// is wrong is said with its path, and parts the policy does not read, such
+/// as fields newer than this policy, cannot make the look-up fail.
 pub fn namespace_labels(answer: &[u8]) -> Result<NamespaceLabels, String> {
-    use k8s_openapi::api::core::v1::Namespace;
-    if let Ok(namespace) = serde_json::from_slice::<Namespace>(answer) {
-        return Ok(namespace.metadata.labels.unwrap_or_default());
-    }
     let not_a_namespace = |why: String| format!("the host's answer is not a Namespace: {why}");
-    let namespace: Value =
+    let namespace: serde_json_borrow::Value =
         serde_json::from_slice(answer).map_err(|e| not_a_namespace(e.to_string()))?;
-    if !namespace.is_object() {
+    let Some(namespace) = namespace.as_map() else {
         return Err(not_a_namespace(format!(
             "found {}",
             crate::json_path::show(&namespace)
         )));
-    }
-    let metadata = opt_object(namespace.get("metadata"), "metadata").map_err(not_a_namespace)?;
-    let labels = opt_string_map(metadata.and_then(|m| m.get("labels")), "metadata.labels")
+    };
+    let metadata = opt_object(namespace.lookup("metadata"), "metadata").map_err(not_a_namespace)?;
+    let labels = opt_string_map(metadata.and_then(|m| m.lookup("labels")), "metadata.labels")
         .map_err(not_a_namespace)?;
     Ok(labels
         .into_iter()
-        .flatten()
-        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+        .flat_map(JsonMap::entries)
+        .map(|(k, v)| (k.to_owned(), v.as_str().unwrap_or_default().to_owned()))
         .collect())
 }
 

@@ -1,15 +1,166 @@
 //! Reading untrusted JSON with errors that name the path and the value found.
-//! Settings and pods are walked as raw `serde_json::Value`s: nothing is
-//! round-tripped through typed structs, and every type mismatch becomes a
-//! message such as `metadata.labels["app"]: expected a string, found 5`.
+//! Settings and pods are walked as raw JSON trees: nothing is round-tripped
+//! through typed structs, and every type mismatch becomes a message such as
+//! `metadata.labels["app"]: expected a string, found 5`.
+//!
+//! The readers work on any [`Json`] tree. The pod is a `serde_json::Value`,
+//! because it is mutated and sent back. Settings are read into
+//! `serde_json_borrow::Value`, which borrows its strings from the request
+//! and keeps mappings as lists: half the cost of building a `Value`, on every
+//! request, for settings that are read once and dropped. Both trees answer
+//! alike: a mapping's entries come sorted by key, and a key given twice
+//! keeps its last value, as `serde_json::Map` does.
 
 use serde_json::{Map, Value};
+use serde_json_borrow::ObjectAsVec;
 use std::fmt::{self, Display};
 
+/// A JSON tree the readers below can walk.
+pub trait Json: Sized {
+    type Map: JsonMap<Self> + ?Sized;
+    fn as_map(&self) -> Option<&Self::Map>;
+    fn as_list(&self) -> Option<&[Self]>;
+    fn as_str(&self) -> Option<&str>;
+    fn as_i64(&self) -> Option<i64>;
+    fn as_bool(&self) -> Option<bool>;
+    fn is_null(&self) -> bool;
+    /// A boolean or a number: what YAML makes of an unquoted `true` or `1`.
+    fn is_scalar(&self) -> bool;
+    /// The same value as serde_json's `Value`, for messages.
+    fn to_value(&self) -> Value;
+}
+
+/// A JSON mapping of a [`Json`] tree.
+pub trait JsonMap<J> {
+    /// The value of `key`; the last one when the key is given twice.
+    /// (Not `get`: serde_json_borrow's own `get` returns the first.)
+    fn lookup(&self, key: &str) -> Option<&J>;
+    /// One entry per key, sorted by key.
+    fn entries<'a>(&'a self) -> impl Iterator<Item = (&'a str, &'a J)>
+    where
+        J: 'a;
+    fn is_empty(&self) -> bool;
+}
+
+impl Json for Value {
+    type Map = Map<String, Value>;
+    fn as_map(&self) -> Option<&Self::Map> {
+        self.as_object()
+    }
+    fn as_list(&self) -> Option<&[Self]> {
+        self.as_array().map(Vec::as_slice)
+    }
+    fn as_str(&self) -> Option<&str> {
+        Value::as_str(self)
+    }
+    fn as_i64(&self) -> Option<i64> {
+        Value::as_i64(self)
+    }
+    fn as_bool(&self) -> Option<bool> {
+        Value::as_bool(self)
+    }
+    fn is_null(&self) -> bool {
+        Value::is_null(self)
+    }
+    fn is_scalar(&self) -> bool {
+        matches!(self, Value::Bool(_) | Value::Number(_))
+    }
+    fn to_value(&self) -> Value {
+        self.clone()
+    }
+}
+
+impl JsonMap<Value> for Map<String, Value> {
+    fn lookup(&self, key: &str) -> Option<&Value> {
+        Map::get(self, key)
+    }
+    fn entries<'a>(&'a self) -> impl Iterator<Item = (&'a str, &'a Value)>
+    where
+        Value: 'a,
+    {
+        self.iter().map(|(k, v)| (k.as_str(), v))
+    }
+    fn is_empty(&self) -> bool {
+        Map::is_empty(self)
+    }
+}
+
+impl<'ctx> Json for serde_json_borrow::Value<'ctx> {
+    type Map = ObjectAsVec<'ctx>;
+    fn as_map(&self) -> Option<&Self::Map> {
+        match self {
+            Self::Object(map) => Some(map),
+            _ => None,
+        }
+    }
+    fn as_list(&self) -> Option<&[Self]> {
+        match self {
+            Self::Array(items) => Some(items),
+            _ => None,
+        }
+    }
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Self::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+    fn as_i64(&self) -> Option<i64> {
+        match self {
+            Self::Number(n) => n.as_i64(),
+            _ => None,
+        }
+    }
+    fn as_bool(&self) -> Option<bool> {
+        match self {
+            Self::Bool(b) => Some(*b),
+            _ => None,
+        }
+    }
+    fn is_null(&self) -> bool {
+        matches!(self, Self::Null)
+    }
+    fn is_scalar(&self) -> bool {
+        matches!(self, Self::Bool(_) | Self::Number(_))
+    }
+    fn to_value(&self) -> Value {
+        Value::from(self.clone())
+    }
+}
+
+impl<'ctx> JsonMap<serde_json_borrow::Value<'ctx>> for ObjectAsVec<'ctx> {
+    fn lookup(&self, key: &str) -> Option<&serde_json_borrow::Value<'ctx>> {
+        self.as_vec()
+            .iter()
+            .rev()
+            .find_map(|(k, v)| (**k == *key).then_some(v))
+    }
+    fn entries<'a>(&'a self) -> impl Iterator<Item = (&'a str, &'a serde_json_borrow::Value<'ctx>)>
+    where
+        serde_json_borrow::Value<'ctx>: 'a,
+    {
+        let mut sorted: Vec<_> = self.iter().collect();
+        // Stable: of a key given twice, the last comes last and is kept.
+        sorted.sort_by(|a, b| a.0.cmp(b.0));
+        let mut entries: Vec<(&str, &serde_json_borrow::Value<'ctx>)> =
+            Vec::with_capacity(sorted.len());
+        for entry in sorted {
+            match entries.last_mut() {
+                Some(last) if last.0 == entry.0 => *last = entry,
+                _ => entries.push(entry),
+            }
+        }
+        entries.into_iter()
+    }
+    fn is_empty(&self) -> bool {
+        ObjectAsVec::is_empty(self)
+    }
+}
+
 /// A short rendering of a value for error messages (long values are cut).
-pub fn show(value: &Value) -> String {
+pub fn show<J: Json>(value: &J) -> String {
     const MAX: usize = 60;
-    let text = value.to_string();
+    let text = value.to_value().to_string();
     if text.chars().count() <= MAX {
         return text;
     }
@@ -140,90 +291,106 @@ impl<T: AsRef<str>> Display for Joined<'_, T> {
     }
 }
 
-fn expected(path: Base, what: &str, found: &Value) -> String {
+fn expected<J: Json>(path: Base, what: &str, found: &J) -> String {
     format!("{path}: expected {what}, found {}", show(found))
 }
 
 /// An optional object: missing or `null` is `None`.
-pub fn opt_object<'a, P: AsBase + ?Sized>(
-    value: Option<&'a Value>,
+pub fn opt_object<'a, J: Json, P: AsBase + ?Sized>(
+    value: Option<&'a J>,
     path: &P,
-) -> Result<Option<&'a Map<String, Value>>, String> {
+) -> Result<Option<&'a J::Map>, String> {
     match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Object(map)) => Ok(Some(map)),
-        Some(other) => Err(expected(path.as_base(), "a mapping", other)),
+        None => Ok(None),
+        Some(v) if v.is_null() => Ok(None),
+        Some(v) => v
+            .as_map()
+            .map(Some)
+            .ok_or_else(|| expected(path.as_base(), "a mapping", v)),
     }
 }
 
 /// An optional list: missing or `null` is `None`.
-pub fn opt_array<'a, P: AsBase + ?Sized>(
-    value: Option<&'a Value>,
+pub fn opt_array<'a, J: Json, P: AsBase + ?Sized>(
+    value: Option<&'a J>,
     path: &P,
-) -> Result<Option<&'a [Value]>, String> {
+) -> Result<Option<&'a [J]>, String> {
     match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Array(items)) => Ok(Some(items)),
-        Some(other) => Err(expected(path.as_base(), "a list", other)),
+        None => Ok(None),
+        Some(v) if v.is_null() => Ok(None),
+        Some(v) => v
+            .as_list()
+            .map(Some)
+            .ok_or_else(|| expected(path.as_base(), "a list", v)),
     }
 }
 
 /// An optional string: missing or `null` is `None`.
-pub fn opt_str<'a, P: AsBase + ?Sized>(
-    value: Option<&'a Value>,
+pub fn opt_str<'a, J: Json, P: AsBase + ?Sized>(
+    value: Option<&'a J>,
     path: &P,
 ) -> Result<Option<&'a str>, String> {
     match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::String(s)) => Ok(Some(s)),
-        Some(other) => Err(expected(path.as_base(), "a string", other)),
+        None => Ok(None),
+        Some(v) if v.is_null() => Ok(None),
+        Some(v) => v
+            .as_str()
+            .map(Some)
+            .ok_or_else(|| expected(path.as_base(), "a string", v)),
     }
 }
 
 /// An optional boolean: missing or `null` is `false`.
-pub fn opt_bool<P: AsBase + ?Sized>(value: Option<&Value>, path: &P) -> Result<bool, String> {
+pub fn opt_bool<J: Json, P: AsBase + ?Sized>(value: Option<&J>, path: &P) -> Result<bool, String> {
     match value {
-        None | Some(Value::Null) => Ok(false),
-        Some(Value::Bool(b)) => Ok(*b),
-        Some(other) => Err(expected(path.as_base(), "true or false", other)),
+        None => Ok(false),
+        Some(v) if v.is_null() => Ok(false),
+        Some(v) => v
+            .as_bool()
+            .ok_or_else(|| expected(path.as_base(), "true or false", v)),
     }
 }
 
 /// A required string value of a pod's string map (labels, annotations, nodeSelector).
-pub fn string_value<'a, P: AsBase + ?Sized>(value: &'a Value, path: &P) -> Result<&'a str, String> {
-    match value {
-        Value::String(s) => Ok(s),
-        other => Err(expected(path.as_base(), "a string", other)),
-    }
+pub fn string_value<'a, J: Json, P: AsBase + ?Sized>(
+    value: &'a J,
+    path: &P,
+) -> Result<&'a str, String> {
+    value
+        .as_str()
+        .ok_or_else(|| expected(path.as_base(), "a string", value))
 }
 
 /// A required string value in settings. YAML's unquoted `true` or `1` get a
 /// hint, since that is the usual mistake when writing settings by hand.
-pub fn setting_string<'a, P: AsBase + ?Sized>(
-    value: &'a Value,
+pub fn setting_string<'a, J: Json, P: AsBase + ?Sized>(
+    value: &'a J,
     path: &P,
 ) -> Result<&'a str, String> {
-    match value {
-        Value::String(s) => Ok(s),
-        Value::Bool(_) | Value::Number(_) => Err(format!(
+    if let Some(s) = value.as_str() {
+        return Ok(s);
+    }
+    Err(if value.is_scalar() {
+        format!(
             "{}: expected a string, found {} (quote it: \"{}\")",
             path.as_base(),
             show(value),
-            value
-        )),
-        other => Err(expected(path.as_base(), "a string", other)),
-    }
+            value.to_value()
+        )
+    } else {
+        expected(path.as_base(), "a string", value)
+    })
 }
 
 /// An optional map of strings to strings, such as `metadata.labels`.
-pub fn opt_string_map<'a, P: AsBase + ?Sized>(
-    value: Option<&'a Value>,
+pub fn opt_string_map<'a, J: Json, P: AsBase + ?Sized>(
+    value: Option<&'a J>,
     path: &P,
-) -> Result<Option<&'a Map<String, Value>>, String> {
+) -> Result<Option<&'a J::Map>, String> {
     let Some(map) = opt_object(value, path)? else {
         return Ok(None);
     };
-    for (key, value) in map {
+    for (key, value) in map.entries() {
         string_value(value, &entry(path, key))?;
     }
     Ok(Some(map))
@@ -275,6 +442,34 @@ mod tests {
         assert_eq!(
             field(&item(&field("spec", "containers"), 2), "ports").to_string(),
             "spec.containers[2].ports"
+        );
+    }
+
+    /// The borrowed tree answers as serde_json's map does: sorted entries,
+    /// and the last value of a key given twice.
+    #[test]
+    fn both_trees_read_a_mapping_alike() {
+        let text = r#"{"b": 1, "a": "first", "c": {"x": true}, "a": "last"}"#;
+        let borrowed: serde_json_borrow::Value = serde_json::from_str(text).unwrap();
+        let value: Value = serde_json::from_str(text).unwrap();
+        let b = borrowed.as_map().unwrap();
+        let v = Json::as_map(&value).unwrap();
+        let b_entries: Vec<(&str, Value)> = b.entries().map(|(k, v)| (k, v.to_value())).collect();
+        let v_entries: Vec<(&str, Value)> = v.entries().map(|(k, v)| (k, v.clone())).collect();
+        assert_eq!(b_entries, v_entries);
+        assert_eq!(
+            b.entries().map(|(k, _)| k).collect::<Vec<_>>(),
+            ["a", "b", "c"]
+        );
+        assert_eq!(b.lookup("a").and_then(Json::as_str), Some("last"));
+        assert_eq!(v.lookup("a").and_then(Json::as_str), Some("last"));
+        assert_eq!(
+            opt_str(b.lookup("b"), "b").unwrap_err(),
+            opt_str(v.lookup("b"), "b").unwrap_err()
+        );
+        assert_eq!(
+            setting_string(b.lookup("c").unwrap(), "c").unwrap_err(),
+            r#"c: expected a string, found {"x":true}"#
         );
     }
 

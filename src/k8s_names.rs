@@ -72,7 +72,7 @@ pub fn label_value(value: &str) -> Result<(), String> {
     check_label_value(value).map_err(|why| {
         format!(
             "value {} is not a valid label value: {why}",
-            show(&value.into())
+            show(&serde_json::Value::from(value))
         )
     })
 }
@@ -83,8 +83,12 @@ pub fn label_pair(key: &str, value: &str) -> Result<(), String> {
 }
 
 fn named_key(key: &str, kind: &str) -> Result<(), String> {
-    check_qualified_name(key)
-        .map_err(|why| format!("key {} is not a valid {kind} key: {why}", show(&key.into())))
+    check_qualified_name(key).map_err(|why| {
+        format!(
+            "key {} is not a valid {kind} key: {why}",
+            show(&serde_json::Value::from(key))
+        )
+    })
 }
 
 fn is_name_part(s: &str) -> bool {

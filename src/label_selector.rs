@@ -3,7 +3,8 @@
 //! further checks: evaluation cannot meet an invalid selector.
 
 use crate::json_path::{
-    At, Joined, entry, field, item, opt_array, opt_object, opt_str, setting_string, show,
+    At, Joined, Json, JsonMap, entry, field, item, opt_array, opt_object, opt_str, setting_string,
+    show,
 };
 use crate::k8s_names::{label_key, label_pair, label_value};
 use serde_json::{Map, Value};
@@ -95,7 +96,7 @@ impl LabelSelector {
 
     /// Compiles a LabelSelector from settings; `path` names it in errors
     /// (e.g. `objectSelector`). All problems are pushed to `errors`.
-    pub fn compile(value: &Value, path: At, errors: &mut Vec<String>) -> Option<Self> {
+    pub fn compile<J: Json>(value: &J, path: At, errors: &mut Vec<String>) -> Option<Self> {
         let map = match opt_object(Some(value), path) {
             Ok(Some(map)) => map,
             Ok(None) => return None,
@@ -107,7 +108,7 @@ impl LabelSelector {
         let before = errors.len();
         let mut requirements = Vec::new();
         // matchLabels first, then matchExpressions, as Kubernetes lists them.
-        if let Some(labels) = map.get("matchLabels") {
+        if let Some(labels) = map.lookup("matchLabels") {
             compile_match_labels(
                 labels,
                 &field(path, "matchLabels"),
@@ -115,7 +116,7 @@ impl LabelSelector {
                 errors,
             );
         }
-        if let Some(exprs) = map.get("matchExpressions") {
+        if let Some(exprs) = map.lookup("matchExpressions") {
             compile_match_expressions(
                 exprs,
                 &field(path, "matchExpressions"),
@@ -123,9 +124,9 @@ impl LabelSelector {
                 errors,
             );
         }
-        for name in map
-            .keys()
-            .filter(|k| !matches!(k.as_str(), "matchLabels" | "matchExpressions"))
+        for (name, _) in map
+            .entries()
+            .filter(|(k, _)| !matches!(*k, "matchLabels" | "matchExpressions"))
         {
             errors.push(format!(
                 "{path}: unknown field \"{name}\" (known fields: matchLabels, matchExpressions)"
@@ -158,8 +159,8 @@ fn passes(check: Result<(), String>, path: At, errors: &mut Vec<String>) -> bool
         .is_ok()
 }
 
-fn compile_match_labels(
-    value: &Value,
+fn compile_match_labels<J: Json>(
+    value: &J,
     path: At,
     out: &mut Vec<Requirement>,
     errors: &mut Vec<String>,
@@ -169,7 +170,7 @@ fn compile_match_labels(
         Ok(None) => return,
         Err(e) => return errors.push(e),
     };
-    for (key, value) in map {
+    for (key, value) in map.entries() {
         let here = entry(path, key);
         let value = match setting_string(value, &here) {
             Ok(v) => v,
@@ -179,13 +180,13 @@ fn compile_match_labels(
             }
         };
         if passes(label_pair(key, value), &here, errors) {
-            out.push(Requirement::Equals(key.clone(), value.to_string()));
+            out.push(Requirement::Equals(key.to_owned(), value.to_owned()));
         }
     }
 }
 
-fn compile_match_expressions(
-    value: &Value,
+fn compile_match_expressions<J: Json>(
+    value: &J,
     path: At,
     out: &mut Vec<Requirement>,
     errors: &mut Vec<String>,
@@ -203,7 +204,11 @@ fn compile_match_expressions(
     }
 }
 
-fn compile_expression(expr: &Value, path: At, errors: &mut Vec<String>) -> Option<Requirement> {
+fn compile_expression<J: Json>(
+    expr: &J,
+    path: At,
+    errors: &mut Vec<String>,
+) -> Option<Requirement> {
     let map = match opt_object(Some(expr), path) {
         Ok(Some(map)) => map,
         Ok(None) => {
@@ -215,16 +220,16 @@ fn compile_expression(expr: &Value, path: At, errors: &mut Vec<String>) -> Optio
             return None;
         }
     };
-    if let Some(unknown) = map
-        .keys()
-        .find(|k| !matches!(k.as_str(), "key" | "operator" | "values"))
+    if let Some((unknown, _)) = map
+        .entries()
+        .find(|(k, _)| !matches!(*k, "key" | "operator" | "values"))
     {
         errors.push(format!(
             "{path}: unknown field \"{unknown}\" (known fields: key, operator, values)"
         ));
         return None;
     }
-    let key = match opt_str(map.get("key"), &field(path, "key")) {
+    let key = match opt_str(map.lookup("key"), &field(path, "key")) {
         Ok(Some(key)) => key,
         Ok(None) => {
             errors.push(format!("{path}: key is required"));
@@ -235,7 +240,7 @@ fn compile_expression(expr: &Value, path: At, errors: &mut Vec<String>) -> Optio
             return None;
         }
     };
-    let operator = match opt_str(map.get("operator"), &field(path, "operator")) {
+    let operator = match opt_str(map.lookup("operator"), &field(path, "operator")) {
         Ok(Some(op)) => op,
         Ok(None) => {
             errors.push(format!(
@@ -249,7 +254,7 @@ fn compile_expression(expr: &Value, path: At, errors: &mut Vec<String>) -> Optio
         }
     };
     let values_path = field(path, "values");
-    let values: Vec<String> = match opt_array(map.get("values"), &values_path) {
+    let values: Vec<String> = match opt_array(map.lookup("values"), &values_path) {
         Ok(items) => {
             let mut values = Vec::new();
             for (i, v) in items.unwrap_or_default().iter().enumerate() {
@@ -297,7 +302,7 @@ fn compile_expression(expr: &Value, path: At, errors: &mut Vec<String>) -> Optio
         other => {
             errors.push(format!(
                 "{path}: operator {} is not one of In, NotIn, Exists, DoesNotExist",
-                show(&other.into())
+                show(&serde_json::Value::from(other))
             ));
             return None;
         }

@@ -79,7 +79,8 @@ fn decide(payload: &[u8]) -> anyhow::Result<(Verdict, Vec<String>)> {
         return Ok((Verdict::Accept, Vec::new()));
     }
     let settings = payload.settings.map_or("null", |s| s.get());
-    let profile = serde_json::from_str(settings)
+    // Borrowed from the request: settings are read once and dropped.
+    let profile = serde_json::from_str::<serde_json_borrow::Value>(settings)
         .map_err(anyhow::Error::new)
         .and_then(|settings| Ok(Profile::from_settings(&settings)?))
         .context("invalid settings")?;
@@ -118,7 +119,7 @@ fn decide(payload: &[u8]) -> anyhow::Result<(Verdict, Vec<String>)> {
 }
 
 fn validate_settings(payload: &[u8]) -> CallResult {
-    let checked = serde_json::from_slice::<Value>(payload)
+    let checked = serde_json::from_slice::<serde_json_borrow::Value>(payload)
         .map_err(|e| format!("settings are not valid JSON: {e}"))
         .and_then(|v| Profile::from_settings(&v).map_err(|e| e.to_string()));
     Ok(serde_json::to_vec(&SettingsValidationResponse {

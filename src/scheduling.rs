@@ -2,7 +2,8 @@
 //! pairs and tolerations to add (never duplicated).
 
 use crate::json_path::{
-    At, Joined, entry, field, item, object_entry, opt_array, opt_object, opt_str, show,
+    At, Joined, Json, JsonMap, entry, field, item, object_entry, opt_array, opt_object, opt_str,
+    show,
 };
 use crate::k8s_names::{label_key, label_value};
 use crate::settings::VirtualNode;
@@ -30,7 +31,7 @@ const EFFECTS: [&str; 3] = ["NoSchedule", "PreferNoSchedule", "NoExecute"];
 impl Toleration {
     /// Reads a toleration from a pod (`strict: false`) or from settings
     /// (`strict: true`: unknown fields refused); only types are checked here.
-    pub fn from_json(raw: &Value, path: At, strict: bool) -> Result<Toleration, String> {
+    pub fn from_json<J: Json>(raw: &J, path: At, strict: bool) -> Result<Toleration, String> {
         let map = opt_object(Some(raw), path)?
             .ok_or_else(|| format!("{path}: expected a mapping, found null"))?;
         let mut t = Toleration {
@@ -40,9 +41,9 @@ impl Toleration {
             effect: String::new(),
             toleration_seconds: None,
         };
-        for (name, value) in map {
+        for (name, value) in map.entries() {
             let here = field(path, name);
-            match name.as_str() {
+            match name {
                 "key" => t.key = opt_str(Some(value), &here)?.unwrap_or_default().into(),
                 "value" => t.value = opt_str(Some(value), &here)?.unwrap_or_default().into(),
                 "effect" => t.effect = opt_str(Some(value), &here)?.unwrap_or_default().into(),
@@ -53,16 +54,16 @@ impl Toleration {
                         Some(other) => {
                             return Err(format!(
                                 "{here}: {} is not one of Equal, Exists",
-                                show(&other.into())
+                                show(&serde_json::Value::from(other))
                             ));
                         }
                     }
                 }
                 "tolerationSeconds" => {
-                    t.toleration_seconds = match value {
-                        Value::Null => None,
-                        v => Some(v.as_i64().ok_or_else(|| {
-                            format!("{here}: expected an integer, found {}", show(v))
+                    t.toleration_seconds = match value.is_null() {
+                        true => None,
+                        false => Some(value.as_i64().ok_or_else(|| {
+                            format!("{here}: expected an integer, found {}", show(value))
                         })?),
                     }
                 }
@@ -71,9 +72,9 @@ impl Toleration {
         }
         // Settings must not carry unknown fields; pods may carry fields newer than this policy.
         if strict
-            && let Some(unknown) = map
-                .keys()
-                .find(|k| !TOLERATION_FIELDS.split(", ").any(|f| f == *k))
+            && let Some((unknown, _)) = map
+                .entries()
+                .find(|(k, _)| !TOLERATION_FIELDS.split(", ").any(|f| f == *k))
         {
             return Err(format!(
                 "{path}: unknown field \"{unknown}\" (known fields: {TOLERATION_FIELDS})"
@@ -94,14 +95,14 @@ impl Toleration {
         if self.operator == TolerationOperator::Exists && !self.value.is_empty() {
             return Err(format!(
                 "value must be empty when operator is Exists, found {}",
-                show(&self.value.as_str().into())
+                show(&serde_json::Value::from(self.value.as_str()))
             ));
         }
         label_value(&self.value)?;
         if !self.effect.is_empty() && !EFFECTS.contains(&self.effect.as_str()) {
             return Err(format!(
                 "effect {} is not one of NoSchedule, PreferNoSchedule, NoExecute",
-                show(&self.effect.as_str().into())
+                show(&serde_json::Value::from(self.effect.as_str()))
             ));
         }
         if self.toleration_seconds.is_some() && self.effect != "NoExecute" {

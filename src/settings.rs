@@ -5,11 +5,12 @@
 
 use crate::cluster_params::cluster_param;
 use crate::eci_annotations::check_annotation;
-use crate::json_path::{entry, field, item, opt_array, opt_object, opt_str, setting_string, show};
+use crate::json_path::{
+    Json, JsonMap, entry, field, item, opt_array, opt_object, opt_str, setting_string, show,
+};
 use crate::k8s_names::{annotation_key, label_pair};
 use crate::label_selector::LabelSelector;
 use crate::scheduling::{Toleration, TolerationOperator};
-use serde_json::Value;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -132,7 +133,9 @@ const TOP_FIELDS: &str = "selectors, virtualNode, onNamespaceLookupError";
 const SELECTOR_FIELDS: &str = "name, namespaceSelector, objectSelector, effect";
 
 impl Profile {
-    /// Parses, checks and compiles settings. `null` and `{}` give the defaults.
+    /// Checks and compiles settings. `null` and `{}` give the defaults.
+    /// `validate` reads them into a `serde_json_borrow::Value`; tests and
+    /// tools may pass a `serde_json::Value`: both are read alike.
     ///
     /// ```
     /// use eci_profile::settings::Profile;
@@ -141,15 +144,15 @@ impl Profile {
     /// })).unwrap();
     /// assert_eq!(p.selectors[0].name, "amd");
     /// ```
-    pub fn from_settings(settings: &Value) -> Result<Profile, SettingsError> {
+    pub fn from_settings<J: Json>(settings: &J) -> Result<Profile, SettingsError> {
         let mut errors = Vec::new();
         let mut profile = Profile::default();
         let top = match opt_object(Some(settings), "settings") {
             Ok(top) => top,
             Err(e) => return Err(SettingsError(vec![e])),
         };
-        for (key, value) in top.into_iter().flatten() {
-            match key.as_str() {
+        for (key, value) in top.into_iter().flat_map(JsonMap::entries) {
+            match key {
                 "selectors" => profile.selectors = compile_selectors(value, &mut errors),
                 "virtualNode" => profile.virtual_node = compile_virtual_node(value, &mut errors),
                 "onNamespaceLookupError" => match value.as_str() {
@@ -189,30 +192,34 @@ impl Profile {
 }
 
 /// `selectors` as a list, or as the JSON string of the eci-profile ConfigMap.
-fn compile_selectors(value: &Value, errors: &mut Vec<String>) -> Vec<Selector> {
-    let parsed;
-    let list = match value {
-        Value::Null => return Vec::new(),
-        Value::String(text) if text.trim().is_empty() => return Vec::new(),
-        Value::String(text) => match serde_json::from_slice::<Value>(text.as_bytes()) {
-            Ok(v) => {
-                parsed = v;
-                &parsed
-            }
-            Err(e) => {
-                let hint = if text.contains('#') {
-                    " (JSON has no comments: remove the `# …` notes copied from the eci-profile docs)"
-                } else {
-                    ""
-                };
-                errors.push(format!(
-                    "selectors: the JSON string does not parse: {e}{hint}"
-                ));
-                return Vec::new();
-            }
-        },
-        other => other,
+fn compile_selectors<J: Json>(value: &J, errors: &mut Vec<String>) -> Vec<Selector> {
+    if value.is_null() {
+        return Vec::new();
+    }
+    let Some(text) = value.as_str() else {
+        return compile_selector_list(value, errors);
     };
+    if text.trim().is_empty() {
+        return Vec::new();
+    }
+    match serde_json::from_str::<serde_json_borrow::Value>(text) {
+        Ok(list) => compile_selector_list(&list, errors),
+        Err(e) => {
+            let hint = if text.contains('#') {
+                " (JSON has no comments: remove the `# …` notes copied from the eci-profile docs)"
+            } else {
+                ""
+            };
+            errors.push(format!(
+                "selectors: the JSON string does not parse: {e}{hint}"
+            ));
+            Vec::new()
+        }
+    }
+}
+
+/// `selectors` as a list.
+fn compile_selector_list<J: Json>(list: &J, errors: &mut Vec<String>) -> Vec<Selector> {
     let items = match opt_array(Some(list), "selectors") {
         Ok(items) => items.unwrap_or_default(),
         Err(e) => {
@@ -226,8 +233,9 @@ fn compile_selectors(value: &Value, errors: &mut Vec<String>) -> Vec<Selector> {
     let mut names: HashMap<Cow<str>, (usize, &str)> = HashMap::with_capacity(items.len());
     for (i, raw) in items.iter().enumerate() {
         let name = raw
-            .get("name")
-            .and_then(Value::as_str)
+            .as_map()
+            .and_then(|map| map.lookup("name"))
+            .and_then(Json::as_str)
             .filter(|n| !n.is_empty());
         let lower = name.map(name_key);
         let earlier = lower.as_ref().and_then(|lower| names.get(lower)).copied();
@@ -262,7 +270,7 @@ impl fmt::Display for Who<'_> {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "selectors[{}]", self.index)?;
         match self.name {
-            Some(name) => write!(f, " {}", show(&name.into())),
+            Some(name) => write!(f, " {}", show(&serde_json::Value::from(name))),
             None => Ok(()),
         }
     }
@@ -270,8 +278,8 @@ impl fmt::Display for Who<'_> {
 
 /// One selector; `earlier` is the selector that already has its name
 /// (ignoring case), by index and as written.
-fn compile_selector(
-    raw: &Value,
+fn compile_selector<J: Json>(
+    raw: &J,
     index: usize,
     earlier: Option<(usize, &str)>,
     errors: &mut Vec<String>,
@@ -289,7 +297,7 @@ fn compile_selector(
         }
     };
     let before = errors.len();
-    let name = match opt_str(map.get("name"), &field(&at, "name")) {
+    let name = match opt_str(map.lookup("name"), &field(&at, "name")) {
         Ok(Some(name)) if !name.is_empty() => Some(name),
         Ok(_) => {
             errors.push(format!("{at}: name is required"));
@@ -318,8 +326,8 @@ fn compile_selector(
         effect: Effect::default(),
     };
     let mut has_selector_field = false;
-    for (key, value) in map {
-        match key.as_str() {
+    for (key, value) in map.entries() {
+        match key {
             "name" => {}
             "namespaceSelector" => {
                 has_selector_field |= !value.is_null();
@@ -345,8 +353,8 @@ fn compile_selector(
     (errors.len() == before).then_some(selector)
 }
 
-fn compile_label_selector(
-    value: &Value,
+fn compile_label_selector<J: Json>(
+    value: &J,
     name: &str,
     who: &dyn fmt::Display,
     errors: &mut Vec<String>,
@@ -357,7 +365,7 @@ fn compile_label_selector(
     compiled
 }
 
-fn compile_effect(value: &Value, who: &dyn fmt::Display, errors: &mut Vec<String>) -> Effect {
+fn compile_effect<J: Json>(value: &J, who: &dyn fmt::Display, errors: &mut Vec<String>) -> Effect {
     let mut effect = Effect::default();
     let map = match opt_object(Some(value), "effect") {
         Ok(Some(map)) => map,
@@ -367,9 +375,9 @@ fn compile_effect(value: &Value, who: &dyn fmt::Display, errors: &mut Vec<String
             return effect;
         }
     };
-    for (key, value) in map {
+    for (key, value) in map.entries() {
         let path = field("effect", key);
-        let (is_label, out) = match key.as_str() {
+        let (is_label, out) = match key {
             "labels" => (true, &mut effect.labels),
             "annotations" => (false, &mut effect.annotations),
             other => {
@@ -386,7 +394,7 @@ fn compile_effect(value: &Value, who: &dyn fmt::Display, errors: &mut Vec<String
                 continue;
             }
         };
-        for (k, v) in entries.into_iter().flatten() {
+        for (k, v) in entries.into_iter().flat_map(JsonMap::entries) {
             let here = entry(&path, k);
             let v = match setting_string(v, &here) {
                 Ok(v) => v,
@@ -401,7 +409,7 @@ fn compile_effect(value: &Value, who: &dyn fmt::Display, errors: &mut Vec<String
                 annotation_key(k).and_then(|()| check_annotation(k, v))
             };
             match problem {
-                Ok(()) => out.push((k.clone(), v.to_string())),
+                Ok(()) => out.push((k.to_owned(), v.to_owned())),
                 Err(why) => errors.push(format!("{who}: {here}: {why}")),
             }
         }
@@ -409,7 +417,7 @@ fn compile_effect(value: &Value, who: &dyn fmt::Display, errors: &mut Vec<String
     effect
 }
 
-fn compile_virtual_node(value: &Value, errors: &mut Vec<String>) -> VirtualNode {
+fn compile_virtual_node<J: Json>(value: &J, errors: &mut Vec<String>) -> VirtualNode {
     let mut vn = VirtualNode::default();
     let map = match opt_object(Some(value), "virtualNode") {
         Ok(Some(map)) => map,
@@ -419,8 +427,8 @@ fn compile_virtual_node(value: &Value, errors: &mut Vec<String>) -> VirtualNode 
             return vn;
         }
     };
-    for (key, value) in map {
-        match key.as_str() {
+    for (key, value) in map.entries() {
+        match key {
             "nodeSelector" => {
                 if let Some(pairs) = compile_node_selector(value, errors) {
                     vn.node_selector = pairs;
@@ -439,7 +447,10 @@ fn compile_virtual_node(value: &Value, errors: &mut Vec<String>) -> VirtualNode 
     vn
 }
 
-fn compile_node_selector(value: &Value, errors: &mut Vec<String>) -> Option<Vec<(String, String)>> {
+fn compile_node_selector<J: Json>(
+    value: &J,
+    errors: &mut Vec<String>,
+) -> Option<Vec<(String, String)>> {
     const PATH: &str = "virtualNode.nodeSelector";
     let map = match opt_object(Some(value), PATH) {
         Ok(Some(map)) => map,
@@ -457,12 +468,12 @@ fn compile_node_selector(value: &Value, errors: &mut Vec<String>) -> Option<Vec<
         return None;
     }
     let before = errors.len();
-    let mut pairs = Vec::with_capacity(map.len());
-    for (k, v) in map {
+    let mut pairs = Vec::new();
+    for (k, v) in map.entries() {
         let here = entry(PATH, k);
         match setting_string(v, &here) {
             Ok(v) => match label_pair(k, v) {
-                Ok(()) => pairs.push((k.clone(), v.to_string())),
+                Ok(()) => pairs.push((k.to_owned(), v.to_owned())),
                 Err(why) => errors.push(format!("{here}: {why}")),
             },
             Err(e) => errors.push(e),
@@ -471,7 +482,7 @@ fn compile_node_selector(value: &Value, errors: &mut Vec<String>) -> Option<Vec<
     (errors.len() == before).then_some(pairs)
 }
 
-fn compile_tolerations(value: &Value, errors: &mut Vec<String>) -> Option<Vec<Toleration>> {
+fn compile_tolerations<J: Json>(value: &J, errors: &mut Vec<String>) -> Option<Vec<Toleration>> {
     const PATH: &str = "virtualNode.tolerations";
     let items = match opt_array(Some(value), PATH) {
         Ok(items) => items.unwrap_or_default(),

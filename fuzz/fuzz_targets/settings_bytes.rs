@@ -1,15 +1,16 @@
 //! Arbitrary bytes → JSON → `Profile::from_settings`: compiled or refused with
-//! messages, never a panic; whatever compiles evaluates the sample pods.
+//! messages, never a panic, and alike from both JSON trees (keys given twice
+//! included); whatever compiles evaluates the sample pods.
 #![no_main]
 
-use eci_profile_fuzz::{check, compile, sample_pods};
+use eci_profile_fuzz::{check, compile_text, sample_pods};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(settings) = serde_json::from_slice::<serde_json::Value>(data) else {
+    let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    if let Some(profile) = compile(&settings) {
+    if let Some(profile) = compile_text(text) {
         let labels: eci_profile::evaluate::NamespaceLabels =
             [("alibabacloud.com/eci".to_string(), "true".to_string())].into();
         for pod in sample_pods() {

@@ -16,7 +16,7 @@
 use arbitrary::{Result, Unstructured};
 use eci_profile::evaluate::NamespaceLabels;
 use eci_profile_invariants::object_pointers;
-pub use eci_profile_invariants::{check, compile};
+pub use eci_profile_invariants::{check, compile, compile_text};
 use serde_json::{Map, Value, json};
 
 // ---------------------------------------------------------------------------

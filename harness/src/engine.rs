@@ -124,6 +124,9 @@ impl Policy {
     pub fn from_bytes(bytes: &[u8], origin: &str, options: PolicyOptions) -> Result<Self> {
         let mut config = Config::new();
         config.epoch_interruption(true);
+        if std::env::var_os("PERFMAP").is_some() {
+            config.profiler(wasmtime_provider::wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = Engine::new(&config)
             .map_err(|e| anyhow!("{origin}: cannot create the wasmtime engine: {e:#}"))?;
         let ticks = (options.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1);

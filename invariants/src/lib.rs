@@ -188,9 +188,25 @@ pub fn all_pointers(v: &Value, here: String, out: &mut Vec<String>) {
     }
 }
 
-/// Compiles settings; a refusal must carry messages, none of them empty.
+/// Compiles settings as `validate` does (read from their text into the
+/// borrowed tree); a refusal must carry messages, none of them empty.
 pub fn compile(settings: &Value) -> Option<Profile> {
-    match Profile::from_settings(settings) {
+    compile_text(&settings.to_string())
+}
+
+/// [`compile`] from the settings' text, which may hold what a `Value`
+/// cannot, such as a key given twice. Read as a `serde_json::Value` from the
+/// same text, the settings must compile to the same.
+pub fn compile_text(text: &str) -> Option<Profile> {
+    let borrowed: serde_json_borrow::Value = serde_json::from_str(text).ok()?;
+    let compiled = Profile::from_settings(&borrowed);
+    let value: Value = serde_json::from_str(text).expect("read by one tree, read by the other");
+    assert_eq!(
+        compiled,
+        Profile::from_settings(&value),
+        "the two JSON trees read {text} differently"
+    );
+    match compiled {
         Ok(p) => Some(p),
         Err(e) => {
             assert!(!e.0.is_empty(), "an error without messages");

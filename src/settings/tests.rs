@@ -1,10 +1,22 @@
 //! SPEC "Settings", clause by clause.
 
 use super::*;
-use serde_json::json;
+use serde_json::{Value, json};
+
+/// Compiles settings as `validate` reads them: from their text, into the
+/// borrowed tree. Read as a `serde_json::Value`, they must give the same.
+fn compile(settings: &Value) -> Result<Profile, SettingsError> {
+    let text = settings.to_string();
+    let borrowed: serde_json_borrow::Value = serde_json::from_str(&text).unwrap();
+    let compiled = Profile::from_settings(&borrowed);
+    // Both from the text: a float read back from text may differ in its last digit.
+    let value: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(compiled, Profile::from_settings(&value), "{text}");
+    compiled
+}
 
 fn errors(settings: Value) -> Vec<String> {
-    match Profile::from_settings(&settings) {
+    match compile(&settings) {
         Ok(p) => panic!("expected errors, got {p:?}"),
         Err(SettingsError(e)) => e,
     }
@@ -19,7 +31,7 @@ fn one_error(settings: Value) -> String {
 #[test]
 fn absent_settings_give_the_eci_profile_defaults() {
     for settings in [json!(null), json!({})] {
-        let p = Profile::from_settings(&settings).unwrap();
+        let p = compile(&settings).unwrap();
         assert_eq!(p, Profile::default());
         let names: Vec<&str> = p.selectors.iter().map(|s| s.name.as_str()).collect();
         assert_eq!(
@@ -59,7 +71,7 @@ fn absent_settings_give_the_eci_profile_defaults() {
 #[test]
 fn empty_selectors_mean_no_selector_at_all() {
     for selectors in [json!([]), json!(""), json!("  \n"), json!(null)] {
-        let p = Profile::from_settings(&json!({"selectors": selectors})).unwrap();
+        let p = compile(&json!({"selectors": selectors})).unwrap();
         assert!(p.selectors.is_empty(), "{selectors}");
         assert!(!p.reads_namespace());
     }
@@ -91,10 +103,9 @@ fn selectors_as_the_configmap_json_string() {
         }
     }
    ]"#;
-    let from_string = Profile::from_settings(&json!({"selectors": text})).unwrap();
+    let from_string = compile(&json!({"selectors": text})).unwrap();
     let from_list =
-        Profile::from_settings(&json!({"selectors": serde_json::from_str::<Value>(text).unwrap()}))
-            .unwrap();
+        compile(&json!({"selectors": serde_json::from_str::<Value>(text).unwrap()})).unwrap();
     assert_eq!(from_string, from_list);
     let demo = &from_string.selectors[0];
     assert_eq!(demo.name, "demo");
@@ -286,7 +297,7 @@ fn eci_annotation_values_are_checked() {
 #[test]
 fn virtual_node_is_configurable_and_checked() {
     // ACK VNode (seed 001).
-    let p = Profile::from_settings(&json!({"virtualNode": {
+    let p = compile(&json!({"virtualNode": {
         "nodeSelector": {"k8s.aliyun.com/vnode": "true"},
         "tolerations": [{"key": "k8s.aliyun.com/vnode", "operator": "Equal", "value": "true", "effect": "NoSchedule"}]}}))
     .unwrap();
@@ -359,7 +370,7 @@ fn virtual_node_is_configurable_and_checked() {
 #[test]
 fn on_namespace_lookup_error_values() {
     assert_eq!(
-        Profile::from_settings(&json!({"onNamespaceLookupError": "Fail"}))
+        compile(&json!({"onNamespaceLookupError": "Fail"}))
             .unwrap()
             .on_namespace_lookup_error,
         OnLookupError::Fail
