@@ -124,7 +124,9 @@ impl Policy {
     pub fn from_bytes(bytes: &[u8], origin: &str, options: PolicyOptions) -> Result<Self> {
         let mut config = Config::new();
         config.epoch_interruption(true);
-        if std::env::var_os("PERFMAP").is_some() {
+        // `perf record` can then name the guest's functions (BENCHMARKS.md,
+        // "Where the time goes"); build the module unstripped to see Rust names.
+        if std::env::var_os("ECI_PROFILE_PERF_MAP").is_some() {
             config.profiler(wasmtime_provider::wasmtime::ProfilingStrategy::PerfMap);
         }
         let engine = Engine::new(&config)
