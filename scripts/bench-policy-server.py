@@ -6,6 +6,8 @@ One policy-server on 127.0.0.1 serves, from the same policies.yml:
            same settings as ours, so that the host moves the same bytes;
   ours-N   this policy, with N object-selector selectors (no namespace look-up);
   before-N optionally an earlier build of this policy (--baseline), same settings;
+  control-N with --control, a second copy of before-N (or of ours-N): an A/A
+           pair that shows how far two identical modules differ in the run;
   peer     optionally a peer policy (Kubewarden's pod-ndots), default settings.
 wrk POSTs real AdmissionReviews (a Deployment's pod labelled
 alibabacloud.com/eci=true, which the last selector matches, and the same pod
@@ -193,6 +195,8 @@ def main():
     p.add_argument("--floor-metadata",
                    default=os.path.join(ROOT, "..", "shared", "bench", "floor", "metadata.yml"))
     p.add_argument("--baseline", help="an earlier annotated build of this policy, compared in the same run")
+    p.add_argument("--control", action="store_true",
+                   help="add a second copy of the baseline (or of this policy): the run's A/A noise")
     p.add_argument("--peer", help="a peer policy .wasm, e.g. Kubewarden's pod-ndots")
     p.add_argument("--peer-metadata", help="its metadata.yml")
     p.add_argument("--peer-name", default="pod-ndots")
@@ -225,6 +229,10 @@ def main():
         modules = [(f"ours-{n}", args.policy), (f"floor-{n}", floor)]
         if args.baseline:
             modules.append((f"before-{n}", args.baseline))
+        if args.control:
+            control = f"{work}/control.wasm"
+            shutil.copyfile(args.baseline or args.policy, control)
+            modules.append((f"control-{n}", control))
         for name, module in modules:
             policies[name] = {"module": f"file://{os.path.abspath(module)}", "allowedToMutate": True,
                               "settings": settings(n)}
@@ -275,6 +283,7 @@ def main():
               f" {args.seconds}s x {args.rounds} rounds, interleaved")
 
         contestants = (["floor", "ours"] + (["before"] if args.baseline else [])
+                       + (["control"] if args.control else [])
                        + (["peer"] if peer else []))
         samples = {}
         for r in range(args.rounds):
@@ -298,17 +307,33 @@ def main():
                 row = {"selectors": n, "pod": pod, "floor_p50_us": med["floor"],
                        "ours_p50_us": med["ours"], "ratio": med["ours"] / med["floor"],
                        "ours_minus_floor_us": med["ours"] - med["floor"]}
-                if args.baseline:
-                    row["before_p50_us"] = med["before"]
-                    row["after_over_before"] = med["ours"] / med["before"]
+                # Against the baseline: the median of the rounds' own ratios, each
+                # from runs a few seconds apart, so drift in machine load cancels.
+                reference = "before" if args.baseline else "ours"
+                for who, key in (("before", "after_over_before"), ("control", "control_ratio")):
+                    if who not in contestants:
+                        continue
+                    pairs = ([o["p50"] / b["p50"] for o, b in zip(samples[(n, pod, "ours")],
+                                                                  samples[(n, pod, who)])]
+                             if who == "before" else
+                             [c["p50"] / b["p50"] for c, b in zip(samples[(n, pod, "control")],
+                                                                  samples[(n, pod, reference)])])
+                    q = statistics.quantiles(pairs, n=4) if len(pairs) > 1 else [pairs[0]] * 3
+                    row[key] = statistics.median(pairs)
+                    row[key + "_iqr"] = [q[0], q[2]]
+                    if who == "before":
+                        row["before_p50_us"] = med["before"]
                 if peer:
                     row["peer_p50_us"] = med["peer"]
                     row["peer_ratio"] = med["peer"] / med["floor"]
                 rows.append(row)
                 print(f"  n={n:<5} {pod:<9} floor {med['floor']:7.0f} us  ours {med['ours']:7.0f} us"
                       f"  ratio {row['ratio']:.2f}"
-                      + (f"  before {med['before']:7.0f} us (now/before {row['after_over_before']:.2f})"
+                      + (f"  before {med['before']:7.0f} us (now/before {row['after_over_before']:.3f},"
+                         f" IQR {row['after_over_before_iqr'][0]:.3f}-{row['after_over_before_iqr'][1]:.3f})"
                          if args.baseline else "")
+                      + (f"  control/{reference} {row['control_ratio']:.3f} (IQR {row['control_ratio_iqr'][0]:.3f}"
+                         f"-{row['control_ratio_iqr'][1]:.3f})" if args.control else "")
                       + (f"  {args.peer_name} {med['peer']:7.0f} us ({row['peer_ratio']:.2f})" if peer else ""))
 
         load = []
@@ -344,7 +369,7 @@ def main():
 
     report = {"machine": machine, "seconds": args.seconds, "rounds": args.rounds,
               "connections": args.connections, "peer": args.peer_name if peer else None,
-              "baseline": bool(args.baseline),
+              "baseline": bool(args.baseline), "control": args.control,
               "rows": rows, "load": load, "breakdown": breakdown}
     os.makedirs(os.path.dirname(args.output), exist_ok=True)
     with open(args.output, "w") as f:
@@ -365,16 +390,22 @@ def write_markdown(path, report):
         f"median of {report['rounds']} interleaved rounds.",
         "",
         "| selectors | pod | floor p50 | ours p50 | ours − floor | **ours / floor** |"
-        + (" before p50 | ours / before |" if report["baseline"] else "")
+        + (" before p50 | ours / before (IQR of rounds) |" if report["baseline"] else "")
+        + (" A/A control (IQR) |" if report.get("control") else "")
         + (f" {peer} p50 | {peer} / floor at {report['rows'][0]['selectors']} |" if peer else ""),
         "|---:|---|---:|---:|---:|---:|" + ("---:|---:|" if report["baseline"] else "")
+        + ("---:|" if report.get("control") else "")
         + ("---:|---:|" if peer else ""),
     ]
     for r in report["rows"]:
         line = (f"| {r['selectors']} | {r['pod']} | {r['floor_p50_us']:.0f} µs | {r['ours_p50_us']:.0f} µs "
                 f"| {r['ours_minus_floor_us']:+.0f} µs | **{r['ratio']:.2f}×** |")
         if report["baseline"]:
-            line += f" {r['before_p50_us']:.0f} µs | {r['after_over_before']:.2f}× |"
+            lo, hi = r["after_over_before_iqr"]
+            line += f" {r['before_p50_us']:.0f} µs | {r['after_over_before']:.3f}× ({lo:.3f}–{hi:.3f}) |"
+        if report.get("control"):
+            lo, hi = r["control_ratio_iqr"]
+            line += f" {r['control_ratio']:.3f}× ({lo:.3f}–{hi:.3f}) |"
         if peer:
             # The peer has its own (empty) settings: only the smallest floor settings compare.
             smallest = report["rows"][0]["selectors"]
