@@ -100,6 +100,16 @@ fn is_name_part(s: &str) -> bool {
         && b.iter().all(inner_ok)
 }
 
+/// A namespace name (RFC 1123 label).
+pub fn is_dns_label(s: &str) -> bool {
+    s.len() <= 63 && !s.contains('.') && is_dns_subdomain(s)
+}
+
+/// An object name such as a ConfigMap's (RFC 1123 subdomain).
+pub fn is_dns_subdomain_name(s: &str) -> bool {
+    s.len() <= 253 && is_dns_subdomain(s)
+}
+
 fn is_dns_subdomain(s: &str) -> bool {
     s.split('.').all(|label| {
         let b = label.as_bytes();

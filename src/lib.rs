@@ -11,17 +11,19 @@ pub mod cluster_params;
 mod eci_annotations;
 mod effects;
 pub mod evaluate;
+mod host;
 mod json_path;
 mod k8s_names;
 mod label_selector;
+pub mod live_profile;
 mod request;
 pub mod scheduling;
 pub mod settings;
 mod warnings;
 
 use anyhow::{Context, anyhow};
-use evaluate::{NamespaceLabels, Screen, Verdict, applies_to, evaluate_pod, screen};
-use kubewarden_policy_sdk::host_capabilities::kubernetes::GetResourceRequest;
+use evaluate::{Screen, Verdict, applies_to, evaluate_pod, screen};
+use host::{read_config_map, read_namespace_labels};
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use request::{Mapping, Payload, PodProbe};
@@ -80,10 +82,18 @@ fn decide(payload: &[u8]) -> anyhow::Result<(Verdict, Vec<String>)> {
     }
     let settings = payload.settings.map_or("null", |s| s.get());
     // Borrowed from the request: settings are read once and dropped.
-    let profile = serde_json::from_str::<serde_json_borrow::Value>(settings)
+    let mut profile = serde_json::from_str::<serde_json_borrow::Value>(settings)
         .map_err(anyhow::Error::new)
         .and_then(|settings| Ok(Profile::from_settings(&settings)?))
         .context("invalid settings")?;
+    if let Some(config_map) = &profile.config_map {
+        let answer = read_config_map(config_map);
+        let answer = answer.as_deref().map_err(String::as_str);
+        match live_profile::selectors(config_map, answer) {
+            Ok(selectors) => profile.selectors = selectors,
+            Err(problem) => return Ok(live_profile::refused(profile.on_profile_error, &problem)),
+        }
+    }
     let object = request
         .object
         .context("cannot read the pod: the request has no object")?;
@@ -126,21 +136,4 @@ fn validate_settings(payload: &[u8]) -> CallResult {
         valid: checked.is_ok(),
         message: checked.err(),
     })?)
-}
-
-/// The namespace's labels, read with `get_resource` (`v1/Namespace`, cached
-/// by the host: `disable_cache: false`).
-fn read_namespace_labels(name: &str) -> Result<NamespaceLabels, String> {
-    let request = GetResourceRequest {
-        api_version: "v1".into(),
-        kind: "Namespace".into(),
-        name: name.into(),
-        namespace: None,
-        disable_cache: false,
-        field_masks: None,
-    };
-    let body = serde_json::to_vec(&request).map_err(|e| e.to_string())?;
-    let answer = host_call("kubewarden", "kubernetes", "get_resource", &body)
-        .map_err(|e| warnings::host_reason(&e.to_string()).to_owned())?;
-    evaluate::namespace_labels(&answer)
 }

@@ -8,7 +8,7 @@ use crate::eci_annotations::check_annotation;
 use crate::json_path::{
     Json, JsonMap, entry, field, item, opt_array, opt_object, opt_str, setting_string, show,
 };
-use crate::k8s_names::{annotation_key, label_pair};
+use crate::k8s_names::{annotation_key, is_dns_label, is_dns_subdomain_name, label_pair};
 use crate::label_selector::LabelSelector;
 use crate::scheduling::{Toleration, TolerationOperator};
 use std::borrow::Cow;
@@ -30,7 +30,8 @@ impl fmt::Display for SettingsError {
 
 impl std::error::Error for SettingsError {}
 
-/// What to do when the namespace's labels cannot be read.
+/// What to do when the namespace's labels (`onNamespaceLookupError`) or the
+/// live profile (`onProfileError`) cannot be read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum OnLookupError {
     /// Accept the pod unchanged with a warning (eci-profile's `failurePolicy: Ignore`).
@@ -93,12 +94,28 @@ impl Default for VirtualNode {
     }
 }
 
+/// The eci-profile ConfigMap a live profile is read from (`configMapRef`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigMapRef {
+    pub namespace: String,
+    pub name: String,
+}
+
+impl fmt::Display for ConfigMapRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.namespace, self.name)
+    }
+}
+
 /// Compiled settings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Profile {
+    /// With `config_map`, empty here: `live_profile` fills them per request.
     pub selectors: Vec<Selector>,
     pub virtual_node: VirtualNode,
     pub on_namespace_lookup_error: OnLookupError,
+    pub config_map: Option<ConfigMapRef>,
+    pub on_profile_error: OnLookupError,
 }
 
 impl Default for Profile {
@@ -107,6 +124,8 @@ impl Default for Profile {
             selectors: default_selectors(),
             virtual_node: VirtualNode::default(),
             on_namespace_lookup_error: OnLookupError::Ignore,
+            config_map: None,
+            on_profile_error: OnLookupError::Ignore,
         }
     }
 }
@@ -129,7 +148,8 @@ pub fn default_selectors() -> Vec<Selector> {
     ]
 }
 
-const TOP_FIELDS: &str = "selectors, virtualNode, onNamespaceLookupError";
+const TOP_FIELDS: &str =
+    "selectors, configMapRef, virtualNode, onNamespaceLookupError, onProfileError";
 const SELECTOR_FIELDS: &str = "name, namespaceSelector, objectSelector, effect";
 
 impl Profile {
@@ -155,14 +175,11 @@ impl Profile {
             match key {
                 "selectors" => profile.selectors = compile_selectors(value, &mut errors),
                 "virtualNode" => profile.virtual_node = compile_virtual_node(value, &mut errors),
-                "onNamespaceLookupError" => match value.as_str() {
-                    Some("Ignore") => profile.on_namespace_lookup_error = OnLookupError::Ignore,
-                    Some("Fail") => profile.on_namespace_lookup_error = OnLookupError::Fail,
-                    _ => errors.push(format!(
-                        "onNamespaceLookupError: {} is not one of Ignore, Fail",
-                        show(value)
-                    )),
-                },
+                "configMapRef" => profile.config_map = compile_config_map_ref(value, &mut errors),
+                "onNamespaceLookupError" => {
+                    profile.on_namespace_lookup_error = on_error(value, key, &mut errors);
+                }
+                "onProfileError" => profile.on_profile_error = on_error(value, key, &mut errors),
                 other => errors.push(match cluster_param(other) {
                     Some(param) => match param.annotation {
                         Some(annotation) => format!(
@@ -175,6 +192,15 @@ impl Profile {
                     None => format!("settings: unknown field \"{other}\" (known fields: {TOP_FIELDS})"),
                 }),
             }
+        }
+        if profile.config_map.is_some() {
+            if top.is_some_and(|top| top.lookup("selectors").is_some()) {
+                errors.push(
+                    "settings: configMapRef and selectors cannot be used together: with configMapRef, the selectors are the ConfigMap's data.selectors".into(),
+                );
+            }
+            // Read from the ConfigMap on each request (live_profile).
+            profile.selectors = Vec::new();
         }
         if errors.is_empty() {
             Ok(profile)
@@ -191,8 +217,74 @@ impl Profile {
     }
 }
 
+fn on_error<J: Json>(value: &J, key: &str, errors: &mut Vec<String>) -> OnLookupError {
+    match value.as_str() {
+        Some("Ignore") => OnLookupError::Ignore,
+        Some("Fail") => OnLookupError::Fail,
+        _ => {
+            errors.push(format!("{key}: {} is not one of Ignore, Fail", show(value)));
+            OnLookupError::Ignore
+        }
+    }
+}
+
+/// `configMapRef`: the namespace and name of an existing ConfigMap.
+fn compile_config_map_ref<J: Json>(value: &J, errors: &mut Vec<String>) -> Option<ConfigMapRef> {
+    const PATH: &str = "configMapRef";
+    let map = match opt_object(Some(value), PATH) {
+        Ok(Some(map)) => map,
+        Ok(None) => return None,
+        Err(e) => {
+            errors.push(e);
+            return None;
+        }
+    };
+    let before = errors.len();
+    let mut read = |key: &str, example: &str, valid: fn(&str) -> bool, rule: &str| {
+        let here = field(PATH, key);
+        match opt_str(map.lookup(key), &here) {
+            Ok(None | Some("")) => {
+                errors.push(format!("{here}: required (for example \"{example}\")"));
+                String::new()
+            }
+            Ok(Some(text)) if !valid(text) => {
+                errors.push(format!(
+                    "{here}: {} is not a valid {key}: {rule}",
+                    show(&serde_json::Value::from(text))
+                ));
+                String::new()
+            }
+            Ok(Some(text)) => text.to_owned(),
+            Err(e) => {
+                errors.push(e);
+                String::new()
+            }
+        }
+    };
+    let namespace = read(
+        "namespace",
+        "kube-system",
+        is_dns_label,
+        "lowercase letters, digits and '-', at most 63 characters",
+    );
+    let name = read(
+        "name",
+        "eci-profile",
+        is_dns_subdomain_name,
+        "lowercase letters, digits, '-' and '.', at most 253 characters",
+    );
+    for (key, _) in map.entries() {
+        if !matches!(key, "namespace" | "name") {
+            errors.push(format!(
+                "{PATH}: unknown field \"{key}\" (known fields: namespace, name)"
+            ));
+        }
+    }
+    (errors.len() == before).then_some(ConfigMapRef { namespace, name })
+}
+
 /// `selectors` as a list, or as the JSON string of the eci-profile ConfigMap.
-fn compile_selectors<J: Json>(value: &J, errors: &mut Vec<String>) -> Vec<Selector> {
+pub(crate) fn compile_selectors<J: Json>(value: &J, errors: &mut Vec<String>) -> Vec<Selector> {
     if value.is_null() {
         return Vec::new();
     }

@@ -12,7 +12,8 @@
 //! effects and namespace labels collide often.
 
 use eci_profile::evaluate::{Decision, NamespaceLabels, Screen, Verdict, evaluate_pod, screen};
-use eci_profile::settings::Profile;
+use eci_profile::live_profile;
+use eci_profile::settings::{ConfigMapRef, Profile};
 use eci_profile_invariants::{all_pointers, check, compile, object_pointers, without_additions};
 use proptest::prelude::*;
 use proptest::sample::Index;
@@ -900,6 +901,42 @@ proptest! {
         if let Some(profile) = compile(&settings) {
             let labels = ns.clone();
             check(&profile, &pod, "team-a", &Ok(labels));
+        }
+    }
+
+    /// SPEC Live profile: whatever the host answers for the ConfigMap (any
+    /// JSON, a ConfigMap whose `data.selectors` is any text or valid selectors
+    /// with nodes replaced, any bytes), the policy compiles it or names the
+    /// ConfigMap and the problems, never panics; what compiles evaluates.
+    #[test]
+    fn no_config_map_makes_the_policy_panic(
+        answer in prop_oneof![
+            json_value().prop_map(|v| v.to_string().into_bytes()),
+            (prop_oneof![
+                json_value().prop_map(|v| v.to_string()),
+                corrupt(settings_model().prop_map(|m| m.to_json()["selectors"].clone()))
+                    .prop_map(|v| v.to_string()),
+                "\\PC{0,40}",
+            ], json_value())
+                .prop_map(|(selectors, other)| serde_json::to_vec(&json!({
+                    "kind": "ConfigMap",
+                    "data": {"selectors": selectors, "vSwitchIds": other.to_string(),
+                             "securityGroupId": "sg-1", "enableClusterIp": other}
+                })).unwrap()),
+            prop::collection::vec(any::<u8>(), 0..64),
+        ],
+        pod in pod(),
+    ) {
+        let config_map = ConfigMapRef { namespace: "kube-system".into(), name: "eci-profile".into() };
+        match live_profile::selectors(&config_map, Ok(&answer)) {
+            Ok(selectors) => {
+                let profile = Profile { selectors, ..Profile::default() };
+                check(&profile, &pod, "team-a", &Ok(NamespaceLabels::new()));
+            }
+            Err(problem) => prop_assert!(
+                problem.starts_with("ConfigMap kube-system/eci-profile: ") && problem.len() > 35,
+                "{problem}"
+            ),
         }
     }
 }

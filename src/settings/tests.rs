@@ -257,7 +257,7 @@ fn all_errors_are_reported_together() {
     .to_string();
     assert_eq!(
         e,
-        "settings: unknown field \"bogus\" (known fields: selectors, virtualNode, onNamespaceLookupError); selectors[0] \"a\": has neither namespaceSelector, objectSelector nor effect; selectors[1]: name is required"
+        "settings: unknown field \"bogus\" (known fields: selectors, configMapRef, virtualNode, onNamespaceLookupError, onProfileError); selectors[0] \"a\": has neither namespaceSelector, objectSelector nor effect; selectors[1]: name is required"
     );
 }
 
@@ -386,5 +386,74 @@ fn settings_that_are_not_a_mapping() {
     assert_eq!(
         one_error(json!([1])),
         "settings: expected a mapping, found [1]"
+    );
+}
+
+#[test]
+fn config_map_ref_reads_the_profile_live() {
+    let p = compile(&json!({
+        "configMapRef": {"namespace": "kube-system", "name": "eci-profile"},
+        "onProfileError": "Fail"
+    }))
+    .unwrap();
+    assert_eq!(
+        p.config_map,
+        Some(ConfigMapRef {
+            namespace: "kube-system".into(),
+            name: "eci-profile".into()
+        })
+    );
+    assert_eq!(
+        p.config_map.as_ref().unwrap().to_string(),
+        "kube-system/eci-profile"
+    );
+    assert_eq!(p.on_profile_error, OnLookupError::Fail);
+    // Filled per request from the ConfigMap, never the built-in defaults here.
+    assert!(p.selectors.is_empty());
+    assert_eq!(
+        compile(&json!({})).unwrap().on_profile_error,
+        OnLookupError::Ignore
+    );
+}
+
+#[test]
+fn config_map_ref_excludes_selectors() {
+    assert_eq!(
+        one_error(json!({
+            "configMapRef": {"namespace": "kube-system", "name": "eci-profile"},
+            "selectors": []
+        })),
+        "settings: configMapRef and selectors cannot be used together: with configMapRef, the selectors are the ConfigMap's data.selectors"
+    );
+}
+
+#[test]
+fn config_map_ref_needs_a_namespace_and_a_name() {
+    assert_eq!(
+        errors(json!({"configMapRef": {"namespace": "", "name": null}})),
+        [
+            "configMapRef.namespace: required (for example \"kube-system\")",
+            "configMapRef.name: required (for example \"eci-profile\")"
+        ]
+    );
+    assert_eq!(
+        errors(
+            json!({"configMapRef": {"namespace": "Kube System", "name": "eci_profile", "key": "selectors"}})
+        ),
+        [
+            "configMapRef.namespace: \"Kube System\" is not a valid namespace: lowercase letters, digits and '-', at most 63 characters",
+            "configMapRef.name: \"eci_profile\" is not a valid name: lowercase letters, digits, '-' and '.', at most 253 characters",
+            "configMapRef: unknown field \"key\" (known fields: namespace, name)"
+        ]
+    );
+    assert_eq!(
+        one_error(json!({"configMapRef": "kube-system/eci-profile"})),
+        "configMapRef: expected a mapping, found \"kube-system/eci-profile\""
+    );
+    assert_eq!(
+        one_error(
+            json!({"configMapRef": {"namespace": "kube-system", "name": "eci-profile"}, "onProfileError": "ignore"})
+        ),
+        "onProfileError: \"ignore\" is not one of Ignore, Fail"
     );
 }

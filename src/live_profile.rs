@@ -1,0 +1,119 @@
+//! The live profile (SPEC "Live profile: `configMapRef`"): with
+//! `configMapRef`, the selectors and the cluster-level keys come from the
+//! eci-profile ConfigMap, read on each Pod CREATE, so that an edit applies to
+//! the next pod, as with Alibaba Cloud's eci-profile, and no change reaches the
+//! PolicyServer.
+
+use crate::cluster_params::cluster_param;
+use crate::eci_annotations::check_annotation;
+use crate::evaluate::Verdict;
+use crate::json_path::{Joined, Json, JsonMap, entry, opt_object, setting_string, show};
+use crate::settings::default_selectors;
+use crate::settings::{ConfigMapRef, Effect, OnLookupError, Selector, compile_selectors};
+use crate::warnings::{PREFIX, first_line};
+
+/// The effect-only selector that carries the ConfigMap's cluster-level keys,
+/// named as the converter names it.
+pub const CLUSTER_KEYS_SELECTOR: &str = "eci-profile-cluster-defaults";
+
+/// The selectors of the host's answer for `config_map`: its `data.selectors`
+/// (checked as the string form of `selectors`; absent: the built-in defaults;
+/// `""`: none), then one effect-only selector with the per-pod annotations of
+/// its cluster-level keys, applied after all others and never overwriting.
+/// `Err` holds every problem, in one text that names the ConfigMap.
+///
+/// ```
+/// use eci_profile::live_profile::selectors;
+/// use eci_profile::settings::ConfigMapRef;
+/// let cm = ConfigMapRef { namespace: "kube-system".into(), name: "eci-profile".into() };
+/// let answer = br#"{"data": {"selectors": "[]", "securityGroupId": "sg-1"}}"#;
+/// let s = selectors(&cm, Ok(answer)).unwrap();
+/// assert_eq!(s[0].effect.annotations, [("k8s.aliyun.com/eci-security-group".to_string(), "sg-1".to_string())]);
+/// assert_eq!(
+///     selectors(&cm, Err("connection refused")).unwrap_err(),
+///     "cannot read ConfigMap kube-system/eci-profile: connection refused"
+/// );
+/// ```
+pub fn selectors(
+    config_map: &ConfigMapRef,
+    answer: Result<&[u8], &str>,
+) -> Result<Vec<Selector>, String> {
+    let answer = answer
+        .map_err(|reason| format!("cannot read ConfigMap {config_map}: {}", first_line(reason)))?;
+    let mut errors = Vec::new();
+    let selectors = read(answer, &mut errors);
+    if errors.is_empty() {
+        Ok(selectors)
+    } else {
+        Err(format!("ConfigMap {config_map}: {}", Joined(&errors, "; ")))
+    }
+}
+
+fn read(answer: &[u8], errors: &mut Vec<String>) -> Vec<Selector> {
+    let config_map: serde_json_borrow::Value = match serde_json::from_slice(answer) {
+        Ok(config_map) => config_map,
+        Err(e) => {
+            errors.push(format!("the host's answer is not a ConfigMap: {e}"));
+            return Vec::new();
+        }
+    };
+    let Some(config_map) = config_map.as_map() else {
+        errors.push(format!(
+            "the host's answer is not a ConfigMap: found {}",
+            show(&config_map)
+        ));
+        return Vec::new();
+    };
+    let data = match opt_object(config_map.lookup("data"), "data") {
+        Ok(data) => data,
+        Err(e) => {
+            errors.push(e);
+            return Vec::new();
+        }
+    };
+    let mut selectors = match data.and_then(|data| data.lookup("selectors")) {
+        None => default_selectors(),
+        Some(text) => compile_selectors(text, errors),
+    };
+    let mut effect = Effect::default();
+    for (key, value) in data.into_iter().flat_map(JsonMap::entries) {
+        let Some(annotation) = cluster_param(key).and_then(|param| param.annotation) else {
+            continue; // `selectors`, and virtual-kubelet's own keys
+        };
+        let here = entry("data", key);
+        match setting_string(value, &here) {
+            Ok("") => {}
+            Ok(value) => match check_annotation(annotation, value) {
+                Ok(()) => effect
+                    .annotations
+                    .push((annotation.to_owned(), value.to_owned())),
+                Err(why) => errors.push(format!("{here}: as {annotation}: {why}")),
+            },
+            Err(e) => errors.push(e),
+        }
+    }
+    if !effect.is_empty() {
+        selectors.push(Selector {
+            name: CLUSTER_KEYS_SELECTOR.to_owned(),
+            namespace_selector: None,
+            object_selector: None,
+            effect,
+        });
+    }
+    selectors
+}
+
+/// The answer when the live profile cannot be used: the pod unchanged with
+/// one warning (`Ignore`), or refused (`Fail`), with the same text.
+pub fn refused(on_error: OnLookupError, problem: &str) -> (Verdict, Vec<String>) {
+    match on_error {
+        OnLookupError::Ignore => (
+            Verdict::Accept,
+            vec![format!("{PREFIX}pod left unchanged: {problem}")],
+        ),
+        OnLookupError::Fail => (Verdict::Reject(format!("{PREFIX}{problem}")), Vec::new()),
+    }
+}
+
+#[cfg(test)]
+mod tests;
