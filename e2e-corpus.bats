@@ -821,3 +821,59 @@ load tests/e2e_helpers
 @test "case 913-malformed-node-selector: A pod whose nodeSelector value is a number is rejected with a message that says where" {
   replay_case test_data/cases/913-malformed-node-selector.yml
 }
+
+@test "case 960-live-selectors-and-cluster-keys: Live profile — the ConfigMap's selector sends the pod and its cluster-level keys become per-pod annotations after it" {
+  replay_case test_data/cases/960-live-selectors-and-cluster-keys.yml
+}
+
+@test "case 961-live-edited-config-map: Live profile — the same request after the ConfigMap was edited gets the edited selector's effects, with no change to the policy" {
+  replay_case test_data/cases/961-live-edited-config-map.yml
+}
+
+@test "case 962-live-no-selectors-key-gives-defaults: Live profile — a ConfigMap without a selectors key gives the built-in default selectors; an empty vSwitchIds is skipped" {
+  replay_case test_data/cases/962-live-no-selectors-key-gives-defaults.yml
+}
+
+@test "case 963-live-empty-selectors: Live profile — selectors '' means no selector, so even a pod labelled alibabacloud.com/eci stays as it is" {
+  replay_case test_data/cases/963-live-empty-selectors.yml
+}
+
+@test "case 964-live-cluster-keys-never-overwrite: Live profile — the pod's own security group annotation stays; the other cluster-level keys are added" {
+  replay_case test_data/cases/964-live-cluster-keys-never-overwrite.yml
+}
+
+@test "case 965-live-selectors-with-comments-ignore: Live profile — selectors pasted with their '#' notes are refused; Ignore accepts the pod unchanged with one warning naming the ConfigMap" {
+  replay_case test_data/cases/965-live-selectors-with-comments-ignore.yml
+}
+
+@test "case 966-live-not-found-ignore: Live profile — the ConfigMap does not exist; Ignore accepts the pod unchanged with the host's reason" {
+  replay_case test_data/cases/966-live-not-found-ignore.yml
+}
+
+@test "case 967-live-not-found-fail: Live profile — the ConfigMap does not exist; Fail rejects the pod with the same text" {
+  replay_case test_data/cases/967-live-not-found-fail.yml
+}
+
+@test "case 968-live-forbidden-ignore: Live profile — the PolicyServer may not read ConfigMaps (RBAC); Ignore accepts the pod unchanged with the host's reason" {
+  replay_case test_data/cases/968-live-forbidden-ignore.yml
+}
+
+@test "case 969-live-namespace-selector: Live profile — a namespaceSelector in the ConfigMap reads the pod's namespace after the ConfigMap, once each" {
+  replay_case test_data/cases/969-live-namespace-selector.yml
+}
+
+@test "case 970-live-not-a-pod-create: Live profile — a Pod UPDATE is not mutated, and the ConfigMap is not read" {
+  replay_case test_data/cases/970-live-not-a-pod-create.yml
+}
+
+@test "case 971-live-answer-malformed: Live profile — the host answers something that is not a ConfigMap; Ignore accepts the pod unchanged and says so" {
+  replay_case test_data/cases/971-live-answer-malformed.yml
+}
+
+@test "case 972-live-with-selectors-refused: configMapRef together with selectors is refused when the settings are validated" {
+  replay_case test_data/cases/972-live-with-selectors-refused.yml
+}
+
+@test "case 973-live-empty-name-refused: configMapRef with an empty name is refused when the settings are validated" {
+  replay_case test_data/cases/973-live-empty-name-refused.yml
+}

@@ -100,3 +100,21 @@ setup() {
   [ "$(echo "${output}" | jq -r '.allowed')" = "false" ]
   [[ "$(echo "${output}" | jq -r '.status.message')" == 'eci-profile: cannot read namespace "vk": '*"Cannot find v1/Namespace named 'vk'"* ]]
 }
+
+@test "live profile: an edit of the eci-profile ConfigMap applies to the next pod, with the same policy" {
+  require_kwctl
+  live() {
+    kwctl run --request-path test_data/requests/kubectl-run-nginx.json \
+      --settings-path test_data/settings/live.yml --allow-context-aware \
+      --replay-host-capabilities-interactions "test_data/sessions/$1" \
+      annotated-policy.wasm 2>/dev/null | jq -r '.patch' | base64 -d | jq -c '.[0].value'
+  }
+  run live live-eci-profile.yml
+  echo "${output}"
+  [ "${status}" -eq 0 ]
+  [ "${output}" = '{"k8s.aliyun.com/eci-resource-group-id":"rg-acfm3example","k8s.aliyun.com/eci-security-group":"sg-2zeexample0001","k8s.aliyun.com/eci-use-specs":"2-4Gi","k8s.aliyun.com/eci-vswitch":"vsw-2zeexample0001,vsw-2zeexample0002"}' ]
+  run live live-eci-profile-edited.yml
+  echo "${output}"
+  [ "${status}" -eq 0 ]
+  [ "${output}" = '{"k8s.aliyun.com/eci-resource-group-id":"rg-acfm3example","k8s.aliyun.com/eci-security-group":"sg-2zeexample0001","k8s.aliyun.com/eci-use-specs":"4-8Gi","k8s.aliyun.com/eci-vswitch":"vsw-2zeexample0001,vsw-2zeexample0002"}' ]
+}

@@ -11,11 +11,13 @@ How a case maps onto kwctl (case format: docs/DESIGN.md, "Replay cases"):
   RFC 7386 merge patch, is written to DIR/request.json for --request-path
   (kwctl takes a bare AdmissionRequest);
 - the settings (a file, or inline) go to --settings-json;
-- the namespace fixture becomes the kwctl session DIR/session.yml for
-  --replay-host-capabilities-interactions, with --allow-context-aware: one
-  get_resource(v1/Namespace) exchange answered as the fixture says, or no
-  exchange at all when the case expects no look-up (a read would then be
-  answered with an error and show up as a warning);
+- the config_map and namespace fixtures become the kwctl session
+  DIR/session.yml for --replay-host-capabilities-interactions, with
+  --allow-context-aware: a get_resource(v1/ConfigMap) exchange for the
+  settings' configMapRef (read first), then a get_resource(v1/Namespace)
+  one, each answered as its fixture says, or left out when the case expects
+  no such look-up (a read would then be answered with an error and show up
+  as a warning);
 - kwctl's AdmissionResponse is compared exactly: allowed, the base64 patch
   decoded (order included), warnings, the rejection message; a failed
   namespace read is compared by prefix plus the host's own message, which
@@ -37,6 +39,9 @@ TD = "test_data"
 FAILED_READ = 'eci-profile: pod left unchanged: cannot read namespace "{ns}": '
 FAILED_READ_FAIL = 'eci-profile: cannot read namespace "{ns}": '
 NOT_FOUND = "Cannot find v1/Namespace named '{ns}' inside of namespace 'None'"
+CM_NOT_FOUND = "Cannot find v1/ConfigMap named '{name}' inside of namespace 'Some(\"{ns}\")'"
+FAILED_CM_READ = "eci-profile: pod left unchanged: cannot read ConfigMap "
+FAILED_CM_READ_FAIL = "eci-profile: cannot read ConfigMap "
 
 
 def merge_patch(target, patch):
@@ -60,35 +65,50 @@ def load(path_or_value, reader=yaml.safe_load):
         return reader(f)
 
 
-def exchange(namespace, response):
+def exchange(name, response, kind="Namespace", namespace=None):
     return {
         "type": "Exchange",
         "request": "!KubernetesGetResource\n"
         + yaml.safe_dump(
-            {"api_version": "v1", "kind": "Namespace", "name": namespace,
-             "namespace": None, "disable_cache": False},
+            {"api_version": "v1", "kind": kind, "name": name,
+             "namespace": namespace, "disable_cache": False},
             sort_keys=False,
         ),
         "response": response,
     }
 
 
-def session_for(case, namespace):
-    """(kwctl session, host message of a failed read or None) for the case's fixture."""
-    fixture = case.get("namespace")
-    if case["expect"].get("namespace_lookups") == 0 or not fixture:
-        return [], None
+def answered(fixture, ask, not_found):
+    """([exchange], host message of a failed read or None) for one fixture."""
     if "found" in fixture:
         payload = json.dumps(load(fixture["found"]), separators=(",", ":"))
-        return [exchange(namespace, {"type": "Success", "payload": payload})], None
+        return [ask({"type": "Success", "payload": payload})], None
     if fixture.get("not_found"):
-        message = NOT_FOUND.format(ns=namespace)
-        return [exchange(namespace, {"type": "Error", "message": message})], message
+        return [ask({"type": "Error", "message": not_found})], not_found
     if "error" in fixture:
-        return [exchange(namespace, {"type": "Error", "message": fixture["error"]})], fixture["error"]
+        return [ask({"type": "Error", "message": fixture["error"]})], fixture["error"]
     if "malformed" in fixture:
-        return [exchange(namespace, {"type": "Success", "payload": fixture["malformed"]})], None
-    raise ValueError(f"namespace fixture not understood: {fixture}")
+        return [ask({"type": "Success", "payload": fixture["malformed"]})], None
+    raise ValueError(f"fixture not understood: {fixture}")
+
+
+def session_for(case, namespace, settings):
+    """(kwctl session, host message of a failed namespace read or None, host
+    message of a failed ConfigMap read or None) for the case's fixtures, in the
+    order the policy reads them: the ConfigMap, then the namespace."""
+    session, ns_message, cm_message = [], None, None
+    fixture = case.get("config_map")
+    if fixture and case["expect"].get("config_map_lookups") != 0:
+        ref = settings["configMapRef"]
+        ask = lambda response: exchange(ref["name"], response, "ConfigMap", ref["namespace"])
+        found, cm_message = answered(fixture, ask, CM_NOT_FOUND.format(name=ref["name"], ns=ref["namespace"]))
+        session += found
+    fixture = case.get("namespace")
+    if fixture and case["expect"].get("namespace_lookups") != 0:
+        found, ns_message = answered(fixture, lambda response: exchange(namespace, response),
+                                     NOT_FOUND.format(ns=namespace))
+        session += found
+    return session, ns_message, cm_message
 
 
 def kwctl_refuses(request):
@@ -118,10 +138,11 @@ def prepare(case_path, out):
         with open(os.path.join(out, "skip"), "w") as f:
             f.write(f"kwctl cannot express this case: {refused}")
         return
-    session, host_message = session_for(case, namespace)
+    session, host_message, cm_message = session_for(case, namespace, settings)
     expect = dict(case["expect"])
     expect["_namespace"] = namespace
     expect["_host_message"] = host_message
+    expect["_cm_message"] = cm_message
     for name, content in (("request.json", json.dumps(request)),
                           ("settings.json", json.dumps(settings)),
                           ("session.yml", yaml.safe_dump(session, sort_keys=False)),
@@ -130,10 +151,13 @@ def prepare(case_path, out):
             f.write(content)
 
 
-def same_text(want, got, prefix, host_message):
-    """Exact, except a failed namespace read: same prefix, and the host's message inside."""
-    if host_message is not None and want.startswith(prefix):
-        return got.startswith(prefix) and host_message in got
+def same_text(want, got, reads):
+    """Exact, except a failed read: same prefix, and the host's message
+    inside (policy-evaluator words its own errors). `reads`: (prefix, host
+    message or None) pairs."""
+    for prefix, host_message in reads:
+        if host_message is not None and want.startswith(prefix):
+            return got.startswith(prefix) and host_message[:100] in got
     return want == got
 
 
@@ -156,12 +180,14 @@ def check(out):
     else:
         lines = [line for line in stdout.splitlines() if line.startswith("{")]
         answer = json.loads(lines[-1])
-        ns, host = expect["_namespace"], expect["_host_message"]
+        ns, host, cm = expect["_namespace"], expect["_host_message"], expect.get("_cm_message")
+        warned = [(FAILED_READ.format(ns=ns), host), (FAILED_CM_READ, cm)]
+        refused = [(FAILED_READ_FAIL.format(ns=ns), host), (FAILED_CM_READ_FAIL, cm)]
         if answer.get("allowed") != expect["accepted"]:
             problems.append(f"allowed: want {expect['accepted']}, got {answer.get('allowed')}")
         if not expect["accepted"]:
             got = (answer.get("status") or {}).get("message") or ""
-            if not same_text(expect["message"], got, FAILED_READ_FAIL.format(ns=ns), host):
+            if not same_text(expect["message"], got, refused):
                 problems.append(f"message\n  want: {expect['message']}\n  got:  {got}")
         if "patch" in expect:
             got = json.loads(base64.b64decode(answer["patch"])) if answer.get("patch") else []
@@ -171,7 +197,7 @@ def check(out):
             got = answer.get("warnings") or []
             want = expect["warnings"]
             if len(got) != len(want) or not all(
-                    same_text(w, g, FAILED_READ.format(ns=ns), host) for w, g in zip(want, got)):
+                    same_text(w, g, warned) for w, g in zip(want, got)):
                 problems.append("warnings\n  want: " + json.dumps(want) + "\n  got:  " + json.dumps(got))
     for p in problems:
         print(p)
@@ -205,7 +231,8 @@ def generate():
 
 def sessions():
     """The committed session files (used by the hand-written tests and the
-    README) answer what the namespace fixture of the same name holds."""
+    README) answer what the fixture of the same name holds: the namespace of
+    namespaces/NAME.yml, or, for live-NAME.yml, the ConfigMap of live/NAME.yml."""
     problems = []
     for path in sorted(glob.glob(os.path.join(TD, "sessions", "*.yml"))):
         name = os.path.basename(path)
@@ -218,6 +245,12 @@ def sessions():
             want = [exchange(ns, {"type": "Error", "message": NOT_FOUND.format(ns=ns)})]
         elif name.startswith(("error-", "malformed-")):
             continue  # their answer is the fixture's own text, given in the case
+        elif name.startswith("live-"):
+            config_map = load(os.path.join("live", name[len("live-"):]))
+            payload = json.dumps(config_map, separators=(",", ":"))
+            meta = config_map["metadata"]
+            want = [exchange(meta["name"], {"type": "Success", "payload": payload},
+                             "ConfigMap", meta["namespace"])]
         else:
             fixture = os.path.join("namespaces", name)
             namespace = load(fixture)

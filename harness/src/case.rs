@@ -16,7 +16,7 @@ use serde_json::Value;
 use crate::files::{
     admission_request_from_document, describe_value, read_document, settings_from_document,
 };
-use crate::host::{Cluster, NamespaceAnswer, check_namespace_object};
+use crate::host::{Answer, Cluster, check_config_map_object, check_namespace_object};
 
 /// One replay case, with every file it refers to read in.
 #[derive(Clone, Debug, PartialEq)]
@@ -34,7 +34,9 @@ pub struct Case {
     pub request: Value,
     /// What `get_resource` answers for the request's namespace; `None` when
     /// the host knows no namespace.
-    pub namespace: Option<NamespaceAnswer>,
+    pub namespace: Option<Answer>,
+    /// What `get_resource` answers for the settings' `configMapRef`.
+    pub config_map: Option<Answer>,
     pub expect: Expectation,
 }
 
@@ -57,8 +59,10 @@ pub struct ExpectedOutcome {
     pub patch: Patch,
     /// The exact warnings, in order (none when omitted).
     pub warnings: Vec<String>,
-    /// The exact number of `get_resource` calls, when given.
+    /// The exact number of `get_resource` calls for a Namespace, when given.
     pub namespace_lookups: Option<usize>,
+    /// The exact number of `get_resource` calls for a ConfigMap, when given.
+    pub config_map_lookups: Option<usize>,
 }
 
 #[derive(Deserialize)]
@@ -73,13 +77,16 @@ struct RawCase {
     #[serde(default)]
     request_overrides: Option<Value>,
     #[serde(default)]
-    namespace: Option<RawNamespace>,
+    namespace: Option<RawAnswer>,
+    /// What the host answers for the settings' `configMapRef`.
+    #[serde(default)]
+    config_map: Option<RawAnswer>,
     expect: RawExpect,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct RawNamespace {
+struct RawAnswer {
     #[serde(default)]
     found: Option<Value>,
     #[serde(default)]
@@ -105,6 +112,8 @@ struct RawExpect {
     warnings: Option<Vec<String>>,
     #[serde(default)]
     namespace_lookups: Option<usize>,
+    #[serde(default)]
+    config_map_lookups: Option<usize>,
 }
 
 impl Case {
@@ -126,7 +135,11 @@ impl Case {
         let request = load_request(raw.request, raw.request_overrides, base)?;
         let namespace = raw
             .namespace
-            .map(|ns| namespace_answer(ns, base))
+            .map(|ns| answer(ns, "namespace", check_namespace_object, base))
+            .transpose()?;
+        let config_map = raw
+            .config_map
+            .map(|cm| answer(cm, "config_map", check_config_map_object, base))
             .transpose()?;
         let expect = expectation(raw.expect).context("expect")?;
         Ok(Case {
@@ -140,6 +153,7 @@ impl Case {
             settings,
             request,
             namespace,
+            config_map,
             expect,
         })
     }
@@ -159,7 +173,22 @@ impl Case {
         if let Some(answer) = &self.namespace {
             cluster.insert(self.request_namespace(), answer.clone());
         }
+        if let (Some(answer), Some((namespace, name))) = (&self.config_map, self.config_map_ref()) {
+            cluster.insert_config_map(&namespace, &name, answer.clone());
+        }
         cluster
+    }
+
+    /// The settings' `configMapRef` as (namespace, name), when given.
+    pub fn config_map_ref(&self) -> Option<(String, String)> {
+        let reference = self.settings.get("configMapRef")?;
+        let text = |key: &str| {
+            reference
+                .get(key)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        Some((text("namespace")?, text("name")?))
     }
 }
 
@@ -213,7 +242,13 @@ fn load_request(request: Value, overrides: Option<Value>, base: &Path) -> Result
     Ok(request)
 }
 
-fn namespace_answer(raw: RawNamespace, base: &Path) -> Result<NamespaceAnswer> {
+/// The `namespace` or `config_map` fixture: what the host answers.
+fn answer(
+    raw: RawAnswer,
+    field: &str,
+    check: fn(&Value) -> Result<()>,
+    base: &Path,
+) -> Result<Answer> {
     let given = [
         raw.found.is_some(),
         raw.not_found.is_some(),
@@ -221,33 +256,29 @@ fn namespace_answer(raw: RawNamespace, base: &Path) -> Result<NamespaceAnswer> {
         raw.malformed.is_some(),
     ];
     if given.iter().filter(|g| **g).count() != 1 {
-        bail!("namespace: give exactly one of found, not_found, error, malformed");
+        bail!("{field}: give exactly one of found, not_found, error, malformed");
     }
     if let Some(found) = raw.found {
         if !matches!(found, Value::String(_) | Value::Object(_)) {
             bail!(
-                "namespace.found: expected a file name or an inline Namespace, found {}",
+                "{field}.found: expected a file name or an inline object, found {}",
                 describe_value(&found)
             );
         }
-        let object = load_file_or_inline(found, base).context("namespace.found")?;
-        check_namespace_object(&object).context("namespace.found")?;
-        return Ok(NamespaceAnswer::Found(object));
+        let object = load_file_or_inline(found, base).with_context(|| format!("{field}.found"))?;
+        check(&object).with_context(|| format!("{field}.found"))?;
+        return Ok(Answer::Found(object));
     }
     if let Some(not_found) = raw.not_found {
         if !not_found {
-            bail!(
-                "namespace.not_found: must be true (omit `namespace` for a host that knows no namespace)"
-            );
+            bail!("{field}.not_found: must be true (omit `{field}` for a host that knows none)");
         }
-        return Ok(NamespaceAnswer::NotFound);
+        return Ok(Answer::NotFound);
     }
     if let Some(error) = raw.error {
-        return Ok(NamespaceAnswer::Error(error));
+        return Ok(Answer::Error(error));
     }
-    Ok(NamespaceAnswer::Malformed(
-        raw.malformed.unwrap_or_default(),
-    ))
+    Ok(Answer::Malformed(raw.malformed.unwrap_or_default()))
 }
 
 fn expectation(raw: RawExpect) -> Result<Expectation> {
@@ -256,10 +287,11 @@ fn expectation(raw: RawExpect) -> Result<Expectation> {
             || raw.message.is_some()
             || raw.patch.is_some()
             || raw.warnings.is_some()
-            || raw.namespace_lookups.is_some();
+            || raw.namespace_lookups.is_some()
+            || raw.config_map_lookups.is_some();
         if others {
             bail!(
-                "settings_error excludes accepted, message, patch, warnings and namespace_lookups: \
+                "settings_error excludes accepted, message, patch, warnings and the lookup counts: \
                  nothing else is checked when the settings are rejected"
             );
         }
@@ -284,6 +316,7 @@ fn expectation(raw: RawExpect) -> Result<Expectation> {
         patch,
         warnings: raw.warnings.unwrap_or_default(),
         namespace_lookups: raw.namespace_lookups,
+        config_map_lookups: raw.config_map_lookups,
     }))
 }
 
@@ -339,11 +372,8 @@ request:
         assert_eq!(outcome.warnings, vec!["w".to_owned()]);
         assert_eq!(outcome.namespace_lookups, Some(1));
         let cluster = case.cluster();
-        assert!(matches!(
-            cluster.answer("team-a"),
-            NamespaceAnswer::Found(_)
-        ));
-        assert_eq!(cluster.answer("other"), NamespaceAnswer::NotFound);
+        assert!(matches!(cluster.answer("team-a"), Answer::Found(_)));
+        assert_eq!(cluster.answer("other"), Answer::NotFound);
     }
 
     #[test]
@@ -362,6 +392,7 @@ request:
                 patch: Patch::default(),
                 warnings: vec![],
                 namespace_lookups: None,
+                config_map_lookups: None,
             })
         );
     }
@@ -425,10 +456,7 @@ request:
             "description: d\n{REQUEST}namespace: {{malformed: \"[1,2\"}}\nexpect: {{accepted: true}}\n"
         ))
         .unwrap();
-        assert_eq!(
-            case.namespace,
-            Some(NamespaceAnswer::Malformed("[1,2".into()))
-        );
+        assert_eq!(case.namespace, Some(Answer::Malformed("[1,2".into())));
     }
 
     #[test]

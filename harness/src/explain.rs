@@ -3,7 +3,7 @@
 //! settings, request and namespace fixture the `.wasm` was given, and checked
 //! against the `.wasm`'s answer so the explanation can never drift from it.
 
-use crate::host::{Cluster, NamespaceAnswer};
+use crate::host::{Answer, Cluster};
 use eci_profile::evaluate::{Decision, NamespaceLabels, Source, Verdict, evaluate_pod};
 use eci_profile::scheduling::Addition;
 use eci_profile::settings::{Profile, Selector};
@@ -127,7 +127,7 @@ impl Explanation {
 
 fn namespace_labels(cluster: &Cluster, name: &str) -> Result<NamespaceLabels, String> {
     match cluster.answer(name) {
-        NamespaceAnswer::Found(ns) => Ok(ns
+        Answer::Found(ns) => Ok(ns
             .pointer("/metadata/labels")
             .and_then(Value::as_object)
             .map(|m| {
@@ -136,9 +136,9 @@ fn namespace_labels(cluster: &Cluster, name: &str) -> Result<NamespaceLabels, St
                     .collect()
             })
             .unwrap_or_default()),
-        NamespaceAnswer::NotFound => Err(crate::host::not_found_text(name)),
-        NamespaceAnswer::Error(text) => Err(text),
-        NamespaceAnswer::Malformed(_) => Err("malformed answer".into()),
+        Answer::NotFound => Err(crate::host::not_found_text("Namespace", name, None)),
+        Answer::Error(text) => Err(text),
+        Answer::Malformed(_) => Err("malformed answer".into()),
     }
 }
 

@@ -2,9 +2,10 @@
 //! are answered with, and the record of every call it made.
 //!
 //! policy-server answers `kubewarden/kubernetes/get_resource` from the API
-//! server; here a [`Cluster`] fixture stands in for it. Every call is recorded
-//! in [`HostActivity`], so tests can assert how often the policy looked a
-//! namespace up and with which request.
+//! server; here a [`Cluster`] fixture stands in for it: Namespaces, and the
+//! ConfigMaps a live profile reads. Every call is recorded in
+//! [`HostActivity`], so tests can assert how often the policy looked a
+//! namespace or a ConfigMap up and with which request.
 
 use std::collections::BTreeMap;
 use std::error::Error;
@@ -20,30 +21,33 @@ use crate::files::describe_value;
 /// `Callback evaluation failure: {error:?}`; the harness words it the same.
 pub const CALLBACK_FAILURE: &str = "Callback evaluation failure: ";
 
-/// policy-evaluator's error for an object that does not exist (`get_opt` → `None`).
-pub fn not_found_text(name: &str) -> String {
-    format!("Cannot find v1/Namespace named '{name}' inside of namespace 'None'")
+/// policy-evaluator's error for an object that does not exist (`get_opt` →
+/// `None`), its namespace written as Rust's `Option` debug form.
+pub fn not_found_text(kind: &str, name: &str, namespace: Option<&str>) -> String {
+    format!("Cannot find v1/{kind} named '{name}' inside of namespace '{namespace:?}'")
 }
 
-/// What the fake cluster answers when the policy asks for one Namespace.
+/// What the fake cluster answers when the policy asks for one object.
 #[derive(Clone, Debug, PartialEq)]
-pub enum NamespaceAnswer {
-    /// The Namespace object (as the API server returns it).
+pub enum Answer {
+    /// The object (as the API server returns it).
     Found(Value),
-    /// The error policy-server reports for a missing object:
+    /// The error policy-server reports for a missing object, e.g.
     /// `Cannot find v1/Namespace named 'NAME' inside of namespace 'None'`.
     NotFound,
     /// A host error with this text (API server unreachable, RBAC, ...).
     Error(String),
-    /// These raw bytes as a successful answer, which are not a Namespace.
+    /// These raw bytes as a successful answer, which are not the object.
     Malformed(String),
 }
 
-/// The Namespaces the host knows. A name it does not know is answered as
-/// [`NamespaceAnswer::NotFound`], as a real cluster would.
+/// The Namespaces and ConfigMaps the host knows. An object it does not know
+/// is answered as [`Answer::NotFound`], as a real cluster would.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Cluster {
-    namespaces: BTreeMap<String, NamespaceAnswer>,
+    namespaces: BTreeMap<String, Answer>,
+    /// By (namespace, name).
+    config_maps: BTreeMap<(String, String), Answer>,
 }
 
 impl Cluster {
@@ -53,12 +57,12 @@ impl Cluster {
     }
 
     /// Sets what a lookup of `name` answers.
-    pub fn insert(&mut self, name: impl Into<String>, answer: NamespaceAnswer) {
+    pub fn insert(&mut self, name: impl Into<String>, answer: Answer) {
         self.namespaces.insert(name.into(), answer);
     }
 
     /// Builder form of [`Cluster::insert`].
-    pub fn with(mut self, name: impl Into<String>, answer: NamespaceAnswer) -> Self {
+    pub fn with(mut self, name: impl Into<String>, answer: Answer) -> Self {
         self.insert(name, answer);
         self
     }
@@ -70,32 +74,56 @@ impl Cluster {
             bail!("the Namespace has no metadata.name");
         };
         let name = name.to_owned();
-        self.insert(name, NamespaceAnswer::Found(object));
+        self.insert(name, Answer::Found(object));
         Ok(())
     }
 
     /// What a lookup of `name` answers.
-    pub fn answer(&self, name: &str) -> NamespaceAnswer {
+    pub fn answer(&self, name: &str) -> Answer {
         self.namespaces
             .get(name)
             .cloned()
-            .unwrap_or(NamespaceAnswer::NotFound)
+            .unwrap_or(Answer::NotFound)
     }
+
+    /// Sets what a lookup of the ConfigMap `namespace/name` answers.
+    pub fn insert_config_map(&mut self, namespace: &str, name: &str, answer: Answer) {
+        self.config_maps
+            .insert((namespace.to_owned(), name.to_owned()), answer);
+    }
+
+    /// What a lookup of the ConfigMap `namespace/name` answers.
+    pub fn config_map_answer(&self, namespace: &str, name: &str) -> Answer {
+        self.config_maps
+            .get(&(namespace.to_owned(), name.to_owned()))
+            .cloned()
+            .unwrap_or(Answer::NotFound)
+    }
+}
+
+/// Checks that a document can stand for a ConfigMap: a mapping whose `kind`,
+/// when present, is `ConfigMap`.
+pub fn check_config_map_object(object: &Value) -> Result<()> {
+    check_kind(object, "ConfigMap")
 }
 
 /// Checks that a document can stand for a Namespace: a mapping whose `kind`,
 /// when present, is `Namespace`.
 pub fn check_namespace_object(object: &Value) -> Result<()> {
+    check_kind(object, "Namespace")
+}
+
+fn check_kind(object: &Value, want: &str) -> Result<()> {
     let Value::Object(map) = object else {
         bail!(
-            "a Namespace must be a mapping, found {}",
+            "a {want} must be a mapping, found {}",
             describe_value(object)
         );
     };
     match map.get("kind") {
         None => Ok(()),
-        Some(Value::String(kind)) if kind == "Namespace" => Ok(()),
-        Some(other) => bail!("kind must be Namespace, found {}", describe_value(other)),
+        Some(Value::String(kind)) if kind == want => Ok(()),
+        Some(other) => bail!("kind must be {want}, found {}", describe_value(other)),
     }
 }
 
@@ -198,21 +226,30 @@ fn get_resource(cluster: &Cluster, payload: &[u8]) -> Lookup {
         .map_err(|e| format!("cannot parse the get_resource request {text}: {e}"));
     let answer = match &request {
         Err(e) => Err(e.clone()),
-        Ok(req) if req.api_version != "v1" || req.kind != "Namespace" => Err(format!(
-            "eci-profile-harness serves only v1/Namespace through get_resource, not {}/{}",
-            req.api_version, req.kind
-        )),
-        Ok(req) => match cluster.answer(&req.name) {
-            NamespaceAnswer::Found(object) => {
-                let masks = req.field_masks.as_deref().unwrap_or_default();
-                Ok(apply_field_masks(&object, masks).to_string())
+        Ok(req) => {
+            let namespace = req.namespace.as_deref();
+            let found = match (req.api_version.as_str(), req.kind.as_str(), namespace) {
+                ("v1", "Namespace", _) => Some(cluster.answer(&req.name)),
+                ("v1", "ConfigMap", Some(ns)) => Some(cluster.config_map_answer(ns, &req.name)),
+                _ => None,
+            };
+            match found {
+                None => Err(format!(
+                    "eci-profile serves only v1/Namespace and namespaced v1/ConfigMap through get_resource, not {}/{} in {namespace:?}",
+                    req.api_version, req.kind
+                )),
+                Some(Answer::Found(object)) => {
+                    let masks = req.field_masks.as_deref().unwrap_or_default();
+                    Ok(apply_field_masks(&object, masks).to_string())
+                }
+                Some(Answer::NotFound) => Err(format!(
+                    "{CALLBACK_FAILURE}{}",
+                    not_found_text(&req.kind, &req.name, namespace)
+                )),
+                Some(Answer::Error(text)) => Err(format!("{CALLBACK_FAILURE}{text}")),
+                Some(Answer::Malformed(raw)) => Ok(raw),
             }
-            NamespaceAnswer::NotFound => {
-                Err(format!("{CALLBACK_FAILURE}{}", not_found_text(&req.name)))
-            }
-            NamespaceAnswer::Error(text) => Err(format!("{CALLBACK_FAILURE}{text}")),
-            NamespaceAnswer::Malformed(raw) => Ok(raw),
-        },
+        }
     };
     Lookup {
         payload: text,
@@ -308,11 +345,8 @@ mod tests {
     fn get_resource_answers_from_the_cluster_and_records_the_call() {
         let mut cluster = Cluster::new();
         cluster.add_namespace_object(namespace()).unwrap();
-        cluster.insert(
-            "broken",
-            NamespaceAnswer::Error("connection refused".into()),
-        );
-        cluster.insert("garbage", NamespaceAnswer::Malformed("[1,2".into()));
+        cluster.insert("broken", Answer::Error("connection refused".into()));
+        cluster.insert("garbage", Answer::Malformed("[1,2".into()));
         let state: SharedState = Arc::new(Mutex::new(HostState {
             cluster,
             activity: HostActivity::default(),
@@ -394,6 +428,44 @@ mod tests {
     }
 
     #[test]
+    fn get_resource_serves_config_maps_by_namespace_and_name() {
+        let state: SharedState = Arc::default();
+        let cm = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"selectors": ""}});
+        lock(&state).cluster.insert_config_map(
+            "kube-system",
+            "eci-profile",
+            Answer::Found(cm.clone()),
+        );
+        let ask = |namespace: &str| {
+            json!({"api_version": "v1", "kind": "ConfigMap", "name": "eci-profile",
+                   "namespace": namespace, "disable_cache": false})
+            .to_string()
+        };
+        let found = call(
+            &state,
+            "kubewarden",
+            "kubernetes",
+            "get_resource",
+            ask("kube-system").as_bytes(),
+        );
+        assert_eq!(
+            serde_json::from_slice::<Value>(&found.unwrap()).unwrap(),
+            cm
+        );
+        let missing = call(
+            &state,
+            "kubewarden",
+            "kubernetes",
+            "get_resource",
+            ask("default").as_bytes(),
+        );
+        assert_eq!(
+            missing.unwrap_err(),
+            "Callback evaluation failure: Cannot find v1/ConfigMap named 'eci-profile' inside of namespace 'Some(\"default\")'"
+        );
+    }
+
+    #[test]
     fn get_resource_refuses_other_kinds_and_bad_payloads() {
         let state: SharedState = Arc::default();
         let pod = json!({"api_version": "v1", "kind": "Pod", "name": "p", "namespace": "d", "disable_cache": false});
@@ -407,7 +479,7 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             err,
-            "eci-profile-harness serves only v1/Namespace through get_resource, not v1/Pod"
+            "eci-profile serves only v1/Namespace and namespaced v1/ConfigMap through get_resource, not v1/Pod in Some(\"d\")"
         );
         let err = call(&state, "kubewarden", "kubernetes", "get_resource", b"nope").unwrap_err();
         assert!(

@@ -26,6 +26,6 @@ pub mod replay;
 
 pub use case::{Case, Expectation, ExpectedOutcome};
 pub use engine::{Evaluation, Policy, PolicyOptions, SettingsVerdict, ValidationResponse};
-pub use host::{Cluster, GetResourceRequest, HostActivity, Lookup, NamespaceAnswer};
+pub use host::{Answer, Cluster, GetResourceRequest, HostActivity, Lookup};
 pub use policy_wasm::{build_policy, workspace_root};
 pub use replay::{CaseReport, Replay, replay_dir, replay_files, run_case};

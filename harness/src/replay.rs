@@ -184,7 +184,7 @@ fn check_case(policy: &mut Policy, case: &Case, report: &mut CaseReport) -> Resu
 
     policy.set_cluster(case.cluster());
     let evaluation = policy.validate(&case.request, &case.settings)?;
-    let actual = actual_json(&evaluation, expected.namespace_lookups.is_some());
+    let actual = actual_json(&evaluation, expected);
     let wanted = expected_json(expected);
     report.problems.extend(compare_fields(&wanted, &actual));
     if !report.problems.is_empty() {
@@ -200,6 +200,7 @@ fn check_case(policy: &mut Policy, case: &Case, report: &mut CaseReport) -> Resu
     report.problems.extend(host_call_problems(
         &evaluation.activity,
         case.request_namespace(),
+        case.config_map_ref().as_ref(),
     ));
     if let Some(problem) = idempotence_problem(policy, case, &evaluation)? {
         report.problems.push(problem);
@@ -218,11 +219,20 @@ fn expected_json(expected: &ExpectedOutcome) -> Value {
     if let Some(lookups) = expected.namespace_lookups {
         out["namespace_lookups"] = json!(lookups);
     }
+    if let Some(lookups) = expected.config_map_lookups {
+        out["config_map_lookups"] = json!(lookups);
+    }
     out
 }
 
+/// How many `get_resource` calls asked for `kind`.
+fn lookups_of(evaluation: &Evaluation, kind: &str) -> usize {
+    let asks = |l: &&crate::host::Lookup| l.request.as_ref().is_ok_and(|r| r.kind == kind);
+    evaluation.activity.lookups.iter().filter(asks).count()
+}
+
 /// What the policy answered, in the shape of the `expect` block.
-fn actual_json(evaluation: &Evaluation, with_lookups: bool) -> Value {
+fn actual_json(evaluation: &Evaluation, expected: &ExpectedOutcome) -> Value {
     let response = &evaluation.response;
     let mut out = json!({
         "accepted": response.accepted,
@@ -230,8 +240,11 @@ fn actual_json(evaluation: &Evaluation, with_lookups: bool) -> Value {
         "patch": evaluation.patch.as_ref().map_or_else(|| json!([]), patch::to_value),
         "warnings": response.warnings.clone().unwrap_or_default(),
     });
-    if with_lookups {
-        out["namespace_lookups"] = json!(evaluation.activity.lookups.len());
+    if expected.namespace_lookups.is_some() {
+        out["namespace_lookups"] = json!(lookups_of(evaluation, "Namespace"));
+    }
+    if expected.config_map_lookups.is_some() {
+        out["config_map_lookups"] = json!(lookups_of(evaluation, "ConfigMap"));
     }
     out
 }
@@ -245,6 +258,7 @@ fn compare_fields(expected: &Value, actual: &Value) -> Vec<String> {
         "patch",
         "warnings",
         "namespace_lookups",
+        "config_map_lookups",
     ] {
         let (want, got) = (expected.get(field), actual.get(field));
         if want == got {
@@ -260,7 +274,11 @@ fn compare_fields(expected: &Value, actual: &Value) -> Vec<String> {
 }
 
 /// What the SPEC asks of every host call, whatever the case.
-fn host_call_problems(activity: &HostActivity, request_namespace: &str) -> Vec<String> {
+fn host_call_problems(
+    activity: &HostActivity,
+    request_namespace: &str,
+    config_map: Option<&(String, String)>,
+) -> Vec<String> {
     let mut problems = Vec::new();
     for (index, lookup) in activity.lookups.iter().enumerate() {
         let call = format!("get_resource call {}", index + 1);
@@ -271,22 +289,34 @@ fn host_call_problems(activity: &HostActivity, request_namespace: &str) -> Vec<S
                 continue;
             }
         };
-        if request.api_version != "v1" || request.kind != "Namespace" {
+        if (request.api_version.as_str(), request.kind.as_str()) == ("v1", "ConfigMap") {
+            let asked = (
+                request.namespace.clone().unwrap_or_default(),
+                request.name.clone(),
+            );
+            if config_map != Some(&asked) {
+                problems.push(format!(
+                    "{call}: asks for the ConfigMap {}/{}, not the settings' configMapRef {config_map:?}",
+                    asked.0, asked.1
+                ));
+            }
+        } else if request.api_version != "v1" || request.kind != "Namespace" {
             problems.push(format!(
-                "{call}: asks for {}/{}, not v1/Namespace",
+                "{call}: asks for {}/{}, not v1/Namespace or v1/ConfigMap",
                 request.api_version, request.kind
             ));
-        }
-        if request.name != request_namespace {
-            problems.push(format!(
-                "{call}: asks for the namespace {:?}, not the request's {request_namespace:?}",
-                request.name
-            ));
-        }
-        if let Some(namespace) = &request.namespace {
-            problems.push(format!(
-                "{call}: Namespaces are cluster-scoped, but `namespace` is {namespace:?}"
-            ));
+        } else {
+            if request.name != request_namespace {
+                problems.push(format!(
+                    "{call}: asks for the namespace {:?}, not the request's {request_namespace:?}",
+                    request.name
+                ));
+            }
+            if let Some(namespace) = &request.namespace {
+                problems.push(format!(
+                    "{call}: Namespaces are cluster-scoped, but `namespace` is {namespace:?}"
+                ));
+            }
         }
         if request.disable_cache {
             problems.push(format!(
@@ -405,7 +435,7 @@ mod tests {
             refused: vec!["binding \"x\"".into()],
         };
         assert_eq!(
-            host_call_problems(&activity, "team-a"),
+            host_call_problems(&activity, "team-a", None),
             vec![
                 "get_resource call 2: asks for the namespace \"other\", not the request's \"team-a\"",
                 "get_resource call 2: disable_cache is true; the policy must use the host's cache",

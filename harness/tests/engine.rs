@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use eci_profile_harness::{
-    Case, Cluster, NamespaceAnswer, Policy, PolicyOptions, replay_files, run_case, workspace_root,
+    Answer, Case, Cluster, Policy, PolicyOptions, replay_files, run_case, workspace_root,
 };
 use serde_json::{Value, json};
 
@@ -115,8 +115,8 @@ fn get_resource_is_answered_from_the_cluster_and_recorded() {
     });
     policy.set_cluster(
         Cluster::new()
-            .with("team-a", NamespaceAnswer::Found(namespace.clone()))
-            .with("down", NamespaceAnswer::Error("connection refused".into())),
+            .with("team-a", Answer::Found(namespace.clone()))
+            .with("down", Answer::Error("connection refused".into())),
     );
 
     let answer = policy.call("get", &get_resource_payload("team-a")).unwrap();

@@ -43,7 +43,7 @@ use eci_profile::evaluate::{NamespaceLabels, Verdict, evaluate_pod};
 use eci_profile::settings::Profile;
 use eci_profile_harness::files::{admission_request_from_document, read_document};
 use eci_profile_harness::{
-    Cluster, NamespaceAnswer, Policy, PolicyOptions, ValidationResponse, patch, workspace_root,
+    Answer, Cluster, Policy, PolicyOptions, ValidationResponse, patch, workspace_root,
 };
 
 /// Selector counts every selector-dependent figure is measured at.
@@ -222,7 +222,7 @@ pub fn run(options: &Options) -> Result<()> {
         Policy::load_with(&options.policy, warm)?,
         Policy::load_with(&floor_path, warm)?,
     ];
-    let cluster = Cluster::new().with("default", NamespaceAnswer::Found(namespace_fixture()));
+    let cluster = Cluster::new().with("default", Answer::Found(namespace_fixture()));
     for policy in &mut policies {
         policy.set_cluster(cluster.clone());
     }
