@@ -48,6 +48,8 @@ use eci_profile_harness::{
 
 /// Selector counts every selector-dependent figure is measured at.
 const SELECTOR_COUNTS: [usize; 4] = [1, 10, 100, 1000];
+/// Selector counts of the live-profile rows (SPEC "Live profile").
+const LIVE_SELECTOR_COUNTS: [usize; 2] = [10, 100];
 /// Pod sizes: labels on the pod, containers in its spec.
 const LABEL_COUNTS: [usize; 3] = [1, 100, 1000];
 const CONTAINER_COUNTS: [usize; 2] = [1, 20];
@@ -136,6 +138,7 @@ pub struct Report {
     pub lookup: Vec<Row>,
     pub cache_miss: Vec<Row>,
     pub fresh_instance: Vec<Row>,
+    pub live_profile: Vec<Row>,
     pub pod_size: Vec<Row>,
     pub validate_settings: Vec<Row>,
     pub native: Vec<NativeRow>,
@@ -458,6 +461,59 @@ pub fn run(options: &Options) -> Result<()> {
         }
     }
 
+    // ── live profile: the ConfigMap read and compiled on every request ──
+    println!(
+        "\n== live profile: the same selectors in the eci-profile ConfigMap (configMapRef), fresh instance"
+    );
+    let mut live_profile = Vec::new();
+    let live_settings =
+        json!({"configMapRef": {"namespace": "kube-system", "name": "eci-profile"}});
+    for n in LIVE_SELECTOR_COUNTS {
+        let s = settings(SettingsKind::ObjectOnly, n, Last::Object);
+        let config_map = json!({
+            "apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "eci-profile", "namespace": "kube-system"},
+            "data": {"selectors": s["selectors"].to_string()}
+        });
+        let config_map_bytes = config_map.to_string().len();
+        let mut live_cluster = cluster.clone();
+        live_cluster.insert_config_map("kube-system", "eci-profile", Answer::Found(config_map));
+        policies[OURS].set_cluster(live_cluster);
+        for (pod, request, expect) in [
+            ("match", &eci_pod, Expect::Mutated),
+            ("no match", &plain_pod, Expect::Unchanged),
+        ] {
+            let payload = validate_payload(request, &live_settings);
+            let entry = Entry {
+                policy: OURS,
+                op: "validate",
+                payload: &payload,
+                host: None,
+            };
+            check(&mut policies, &entry, expect, Some(1))?;
+            let times = fresh(&mut policies, &payload, &budget)?;
+            let ours = Stats::of(&times[0]);
+            let floor = Stats::of(&times[1]);
+            let row = Row {
+                group: "live-profile".into(),
+                settings: "live".into(),
+                pod: pod.into(),
+                selectors: n,
+                labels: None,
+                containers: None,
+                payload_bytes: payload.len(),
+                settings_bytes: config_map_bytes,
+                ratio: ours.median_us / floor.median_us,
+                ours,
+                floor,
+                lookups: 1,
+            };
+            print_row(&row);
+            live_profile.push(row);
+        }
+        policies[OURS].set_cluster(cluster.clone());
+    }
+
     // ── pod size ────────────────────────────────────────────────────────
     println!(
         "\n== pod size: labels x containers, {POD_SIZE_SELECTORS} objectSelector selectors (last one matches the ECI-labelled pod)"
@@ -545,6 +601,7 @@ pub fn run(options: &Options) -> Result<()> {
         lookup,
         cache_miss,
         fresh_instance,
+        live_profile,
         pod_size,
         validate_settings,
         native,

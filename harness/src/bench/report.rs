@@ -321,6 +321,45 @@ pub(super) fn render_markdown(report: &Report, markdown: &Path, svg: &Path) -> S
         );
     }
 
+    md.push_str("\n### Live profile: the ConfigMap read and compiled on every request\n\n");
+    md.push_str(
+        "The same object-only selectors, once in the settings (the fresh-instance rows above) and once in the \
+         eci-profile ConfigMap that `configMapRef` names: each request then also calls `get_resource` (answered by the \
+         harness from memory, as policy-server answers from its cache), reads the ConfigMap and compiles its \
+         `data.selectors`. \"ours − floor\" is what the policy itself costs in each form; the last column is what \
+         reading the profile live adds per request.\n\n",
+    );
+    md.push_str(
+        "| selectors | ConfigMap KB | pod | live: ours median | floor median | ours − floor | in settings: ours − floor | live adds |\n",
+    );
+    md.push_str("|---:|---:|---|---:|---:|---:|---:|---:|\n");
+    for r in &report.live_profile {
+        let in_settings = report
+            .fresh_instance
+            .iter()
+            .find(|s| s.selectors == r.selectors && s.pod == r.pod);
+        let live_cost = r.ours.median_us - r.floor.median_us;
+        let (static_cost, adds) = match in_settings {
+            Some(s) => {
+                let cost = s.ours.median_us - s.floor.median_us;
+                (f(cost), f(live_cost - cost))
+            }
+            None => ("—".to_owned(), "—".to_owned()),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {} | {} | {} | {} | {} | {} | {} |",
+            r.selectors,
+            kb(r.settings_bytes),
+            r.pod,
+            f(r.ours.median_us),
+            f(r.floor.median_us),
+            f(live_cost),
+            static_cost,
+            adds
+        );
+    }
+
     let _ = writeln!(
         md,
         "\n### Pod size ({POD_SIZE_SELECTORS} object-only selectors)\n"
