@@ -274,7 +274,7 @@ fn instantiate(
 fn start_epoch_ticker(engine: &Engine) {
     let weak = engine.weak();
     let spawned = std::thread::Builder::new()
-        .name("eci-profile-harness-epoch".to_owned())
+        .name("eci-profile-epoch".to_owned())
         .spawn(move || {
             loop {
                 std::thread::sleep(EPOCH_TICK);
@@ -286,7 +286,7 @@ fn start_epoch_ticker(engine: &Engine) {
         });
     // Without the ticker a guest simply has no time limit: not worth failing for.
     if let Err(e) = spawned {
-        eprintln!("eci-profile-harness: no time limit on the policy: cannot start a thread: {e}");
+        eprintln!("eci-profile: no time limit on the policy: cannot start a thread: {e}");
     }
 }
 

@@ -209,7 +209,7 @@ pub(crate) fn callback(state: SharedState) -> Box<wapc::HostCallback> {
                     );
                     state.activity.refused.push(call.clone());
                     Err(format!(
-                        "eci-profile-harness does not serve the host call {call}: \
+                        "eci-profile does not serve the host call {call}: \
                          only kubewarden/kubernetes/get_resource and kubewarden/tracing/log are served"
                     )
                     .into())
@@ -414,7 +414,7 @@ mod tests {
         let err = call(&state, "kubewarden", "oci", "verify", b"{}").unwrap_err();
         assert_eq!(
             err,
-            "eci-profile-harness does not serve the host call binding \"kubewarden\", \
+            "eci-profile does not serve the host call binding \"kubewarden\", \
              namespace \"oci\", operation \"verify\": only kubewarden/kubernetes/get_resource \
              and kubewarden/tracing/log are served"
         );

@@ -97,7 +97,7 @@ fn host_calls_outside_the_protocol_are_refused_by_name() {
     let answer = policy.call("host", b"").unwrap();
     assert_eq!(
         String::from_utf8(answer).unwrap(),
-        "eci-profile-harness does not serve the host call binding \"kubewarden\", \
+        "eci-profile does not serve the host call binding \"kubewarden\", \
          namespace \"oci\", operation \"verify\": only kubewarden/kubernetes/get_resource \
          and kubewarden/tracing/log are served"
     );
