@@ -34,6 +34,8 @@ $1:
   contextAwareResources:
     - apiVersion: v1
       kind: Namespace
+    - apiVersion: v1
+      kind: ConfigMap
   hostCapabilities: ["*"]
   settings: $2
 EOF
@@ -89,6 +91,8 @@ setup_file() {
     policy_entry every-pod '{"selectors": [{"name": "every-pod", "objectSelector": {}}]}'
     policy_entry defaults '{}'
     policy_entry lookup-fail '{"onNamespaceLookupError": "Fail"}'
+    policy_entry live-ignore '{"configMapRef": {"namespace": "kube-system", "name": "eci-profile"}, "onProfileError": "Ignore"}'
+    policy_entry live-fail '{"configMapRef": {"namespace": "kube-system", "name": "eci-profile"}, "onProfileError": "Fail"}'
   } >"${PS_DIR}/policies.yml"
   if ! start_policy_server "${PS_DIR}/policies.yml" server; then
     echo "policy-server did not start; its log:" >&2
@@ -207,6 +211,33 @@ patch() { cat "${BATS_TEST_TMPDIR}/patch.json"; }
   [ "$(response .allowed)" = false ]
   [ "$(patch)" = null ]
   [ "$(response .status.message)" = '"eci-profile: cannot read namespace \"default\": kube::Client was not initialized properly"' ]
+}
+
+@test "a live profile without a cluster: Ignore accepts the pod unchanged with one warning" {
+  review live-ignore test_data/requests/deployment-pod-eci-label.json
+  cat "${BATS_TEST_TMPDIR}/response.json"
+  [ "$(response .allowed)" = true ]
+  [ "$(patch)" = null ]
+  # The ConfigMap is read before anything else: the labelled pod stays as it is.
+  [ "$(response .warnings)" = '["eci-profile: pod left unchanged: cannot read ConfigMap kube-system/eci-profile: kube::Client was not initialized properly"]' ]
+}
+
+@test "a live profile without a cluster: Fail rejects with the same reason" {
+  review live-fail test_data/requests/deployment-pod-eci-label.json
+  cat "${BATS_TEST_TMPDIR}/response.json"
+  [ "$(response .allowed)" = false ]
+  [ "$(patch)" = null ]
+  [ "$(response '.warnings // []')" = '[]' ]
+  [ "$(response .status.message)" = '"eci-profile: cannot read ConfigMap kube-system/eci-profile: kube::Client was not initialized properly"' ]
+}
+
+@test "a live profile: requests other than Pod CREATE never read the ConfigMap" {
+  jq '.operation = "UPDATE"' test_data/requests/deployment-pod-eci-label.json >"${BATS_TEST_TMPDIR}/update.json"
+  review live-fail "${BATS_TEST_TMPDIR}/update.json"
+  cat "${BATS_TEST_TMPDIR}/response.json"
+  [ "$(response .allowed)" = true ]
+  [ "$(patch)" = null ]
+  [ "$(response '.warnings // []')" = '[]' ]
 }
 
 @test "a look-up error with a cause chain and a stack trace reaches the user as its first line" {

@@ -22,12 +22,19 @@
 //!
 //! The result is checked before it is returned: it is parsed back and its
 //! `spec.settings` must pass the policy's own `Profile::from_settings`.
+//!
+//! [`Mode::Live`] (`convert --live`) writes the same ClusterAdmissionPolicy
+//! with `configMapRef` to the ConfigMap instead of a copy of its content: the
+//! policy then reads it on every Pod CREATE (`live_profile`). The content is
+//! still read and checked, with the policy's own `live_profile::selectors`,
+//! so that a ConfigMap the policy would refuse is reported before applying.
 
 use std::fmt::Write as _;
 
 use anyhow::{Context, Result, anyhow, bail};
 use eci_profile::cluster_params::{ClusterParam, cluster_param};
-use eci_profile::settings::{ECI_LABEL, Profile};
+use eci_profile::live_profile;
+use eci_profile::settings::{ConfigMapRef, ECI_LABEL, Profile};
 use serde::Deserialize;
 use serde_yaml::{Mapping, Value};
 
@@ -60,16 +67,41 @@ pub const CLUSTER_DEFAULTS_SELECTOR: &str = "eci-profile-cluster-defaults";
 /// Namespaces the ClusterAdmissionPolicy's own namespaceSelector keeps out.
 pub const EXCLUDED_NAMESPACES: [&str; 2] = ["kube-system", "kubewarden"];
 
+/// What `convert` writes into the ClusterAdmissionPolicy's settings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// A copy of the ConfigMap's selectors and cluster-level keys.
+    Copy,
+    /// `configMapRef` to the ConfigMap itself, which the policy reads on
+    /// every Pod CREATE (`onProfileError: Ignore`).
+    Live,
+}
+
+/// Namespace and name of the ConfigMap a live policy reads when the input
+/// does not say (a bare `data:` section, or metadata without them).
+pub const DEFAULT_CONFIGMAP: (&str, &str) = ("kube-system", "eci-profile");
+
 /// Reads an eci-profile ConfigMap (YAML) and writes the equivalent
 /// ClusterAdmissionPolicy (YAML, with comments).
 pub fn convert_configmap(yaml: &str) -> Result<String> {
+    convert_configmap_as(yaml, Mode::Copy)
+}
+
+/// [`convert_configmap`], writing the settings of `mode`.
+pub fn convert_configmap_as(yaml: &str, mode: Mode) -> Result<String> {
     let source = find_configmap(yaml)?;
     let plan = plan(&source, yaml)?;
-    let settings = plan.settings_json()?;
+    let settings = match mode {
+        Mode::Copy => plan.settings_json()?,
+        Mode::Live => {
+            check_live_content(&source, yaml)?;
+            source.live_settings()
+        }
+    };
     if let Err(e) = Profile::from_settings(&settings) {
         bail!("the converted settings are not valid for the eci-profile policy: {e}");
     }
-    let text = render(&source, &plan);
+    let text = render(&source, &plan, mode);
     check_round_trip(&text, &settings)?;
     Ok(text)
 }
@@ -81,6 +113,30 @@ struct Source {
     data: Mapping,
     /// `kube-system/eci-profile`, or None for a bare `data:` section.
     name: Option<String>,
+    /// `metadata.namespace` and `metadata.name`, as written.
+    metadata_namespace: Option<String>,
+    metadata_name: Option<String>,
+}
+
+impl Source {
+    /// The ConfigMap a live policy reads: the input's, else [`DEFAULT_CONFIGMAP`].
+    fn live_ref(&self) -> (&str, &str) {
+        (
+            self.metadata_namespace
+                .as_deref()
+                .unwrap_or(DEFAULT_CONFIGMAP.0),
+            self.metadata_name.as_deref().unwrap_or(DEFAULT_CONFIGMAP.1),
+        )
+    }
+
+    /// The settings of [`Mode::Live`].
+    fn live_settings(&self) -> serde_json::Value {
+        let (namespace, name) = self.live_ref();
+        serde_json::json!({
+            "configMapRef": {"namespace": namespace, "name": name},
+            "onProfileError": "Ignore",
+        })
+    }
 }
 
 fn find_configmap(yaml: &str) -> Result<Source> {
@@ -130,6 +186,8 @@ fn find_configmap(yaml: &str) -> Result<Source> {
         return Ok(Source {
             data,
             name: Some(name),
+            metadata_namespace: metadata_text(map, "namespace").map(str::to_owned),
+            metadata_name: metadata_text(map, "name").map(str::to_owned),
         });
     }
     if configmaps.len() > 1 {
@@ -148,6 +206,8 @@ fn find_configmap(yaml: &str) -> Result<Source> {
                 Value::Mapping(data) => Ok(Source {
                     data: data.clone(),
                     name: None,
+                    metadata_namespace: None,
+                    metadata_name: None,
                 }),
                 other => bail!("data must be a mapping, found {}", describe(other)),
             };
@@ -160,6 +220,8 @@ fn find_configmap(yaml: &str) -> Result<Source> {
             return Ok(Source {
                 data: only.clone(),
                 name: None,
+                metadata_namespace: None,
+                metadata_name: None,
             });
         }
     }
@@ -214,6 +276,8 @@ struct Carried {
 struct Plan {
     /// Comment lines put above `selectors:`.
     selectors_comment: Vec<String>,
+    /// No `selectors` key: `selectors` holds the component's defaults.
+    selectors_absent: bool,
     selectors: Vec<Value>,
     carried: Vec<Carried>,
     cluster_selector_name: String,
@@ -336,6 +400,7 @@ fn plan(source: &Source, yaml: &str) -> Result<Plan> {
                     .into(),
             );
             plan.selectors = default_selectors();
+            plan.selectors_absent = true;
         }
     }
 
@@ -479,6 +544,51 @@ fn line_suffix(line: Option<usize>) -> String {
     line.map(|l| format!(" (line {l})")).unwrap_or_default()
 }
 
+/// [`Mode::Live`]: the ConfigMap's content as the policy will read it on
+/// each Pod CREATE (`live_profile::selectors`), refused with the policy's
+/// own message when the policy would refuse it.
+fn check_live_content(source: &Source, yaml: &str) -> Result<()> {
+    let mut data = serde_json::Map::new();
+    for (key, value) in &source.data {
+        // plan() has already refused keys that are not strings.
+        let key = key.as_str().unwrap_or_default();
+        let text = match value {
+            Value::String(s) => s.clone(),
+            Value::Null => String::new(),
+            other => bail!(
+                "data.{key}{}: a ConfigMap's data values are strings, and Kubernetes refuses {}: {}",
+                if key.eq_ignore_ascii_case("selectors") {
+                    line_suffix(selectors_key_line(yaml))
+                } else {
+                    String::new()
+                },
+                describe(other),
+                match other {
+                    Value::Sequence(_) if key.eq_ignore_ascii_case("selectors") =>
+                        "write the list as JSON text after `selectors: |`".to_string(),
+                    Value::Sequence(_) | Value::Mapping(_) | Value::Tagged(_) =>
+                        "write it as text".to_string(),
+                    scalar => format!("quote it: \"{}\"", inline(scalar).trim_matches('"')),
+                }
+            ),
+        };
+        data.insert(key.to_owned(), text.into());
+    }
+    let (namespace, name) = source.live_ref();
+    let config_map = ConfigMapRef {
+        namespace: namespace.to_owned(),
+        name: name.to_owned(),
+    };
+    let answer = serde_json::to_vec(&serde_json::json!({ "data": data }))
+        .context("data cannot be written as JSON")?;
+    if let Err(problem) = live_profile::selectors(&config_map, Ok(&answer)) {
+        bail!(
+            "{problem}. The policy reads this ConfigMap on every pod creation and would leave every pod unchanged (onProfileError: Ignore): fix the ConfigMap first"
+        );
+    }
+    Ok(())
+}
+
 impl Plan {
     /// The effect-only selector of the cluster-level defaults, if any.
     fn cluster_selector(&self) -> Option<Value> {
@@ -513,18 +623,68 @@ impl Plan {
 
 // ── Writing the manifest ────────────────────────────────────────────────────
 
-fn render(source: &Source, plan: &Plan) -> String {
+fn render(source: &Source, plan: &Plan, mode: Mode) -> String {
     let mut out = String::new();
     let from = match &source.name {
         Some(name) => format!("the eci-profile ConfigMap {name}"),
         None => "an eci-profile ConfigMap's data section".to_string(),
     };
-    let _ = writeln!(
-        out,
-        "# Kubewarden ClusterAdmissionPolicy converted by `eci-profile-harness convert`\n\
-         # from {from}.\n\
-         # Review it, then: kubectl apply -f <this file>"
-    );
+    match mode {
+        Mode::Copy => {
+            let _ = writeln!(
+                out,
+                "# Kubewarden ClusterAdmissionPolicy converted by `eci-profile-harness convert`\n\
+                 # from {from}.\n\
+                 # Review it, then: kubectl apply -f <this file>"
+            );
+        }
+        Mode::Live => {
+            let (namespace, name) = source.live_ref();
+            let assumed = match (&source.metadata_namespace, &source.metadata_name) {
+                (Some(_), Some(_)) => String::new(),
+                (None, Some(_)) => {
+                    format!(" (the input gives no namespace: {namespace}, the default)")
+                }
+                (Some(_), None) => format!(" (the input gives no name: {name}, the default)"),
+                (None, None) => " (the input does not name it: the default)".into(),
+            };
+            let _ = writeln!(
+                out,
+                "# Kubewarden ClusterAdmissionPolicy written by `eci-profile convert --live`\n\
+                 # from {from}."
+            );
+            for line in [
+                format!(
+                    "The policy reads the ConfigMap {namespace}/{name}{assumed} on every pod creation: an edit of the ConfigMap applies to the next pod, as with the eci-profile webhook."
+                ),
+                "The PolicyServer's ServiceAccount must be allowed to get that ConfigMap (README of the eci-profile policy, \"Hot updates\").".into(),
+                "Review it, then: kubectl apply -f <this file>".into(),
+            ] {
+                write_comment(&mut out, "", &line);
+            }
+        }
+    }
+    // Copy mode reads no ConfigMap: it asks for Namespaces only (least
+    // privilege); Live mode needs ConfigMaps too, which Kubernetes grants by kind.
+    let context_aware = match mode {
+        Mode::Copy => {
+            "  # The policy reads the labels of the pod's namespace.
+  contextAwareResources:
+    - apiVersion: v1
+      kind: Namespace
+"
+        }
+        Mode::Live => {
+            "  # The policy reads the labels of the pod's namespace, and the ConfigMap
+  # named in settings.configMapRef.
+  contextAwareResources:
+    - apiVersion: v1
+      kind: Namespace
+    - apiVersion: v1
+      kind: ConfigMap
+"
+        }
+    };
     let module = policy_module();
     out.push_str(&format!(
         "apiVersion: policies.kubewarden.io/v1
@@ -544,11 +704,7 @@ spec:
   # As the eci-profile webhook: when the policy cannot answer, the pod is
   # created unchanged (and goes to an ordinary node).
   failurePolicy: Ignore
-  # The policy reads the labels of the pod's namespace.
-  contextAwareResources:
-    - apiVersion: v1
-      kind: Namespace
-  rules:
+{context_aware}  rules:
     - apiGroups: [\"\"]
       apiVersions: [\"v1\"]
       resources: [\"pods\"]
@@ -575,6 +731,10 @@ spec:
         &mut out,
         "as ACK's virtual-kubelet. For ACK VNode or Azure ACI see examples/ in the eci-profile repository.",
     );
+    if mode == Mode::Live {
+        render_live_settings(&mut out, source, plan);
+        return out;
+    }
     if !plan.no_equivalent.is_empty() {
         comment(
             &mut out,
@@ -648,6 +808,89 @@ spec:
         }
     }
     out
+}
+
+/// The settings of [`Mode::Live`]: `configMapRef` and `onProfileError`,
+/// with comments saying what the ConfigMap gives today.
+fn render_live_settings(out: &mut String, source: &Source, plan: &Plan) {
+    let ind = "    ";
+    let (namespace, name) = source.live_ref();
+    let mut notes = vec![format!(
+        "The selectors and the cluster-level keys are those of the ConfigMap {namespace}/{name}, read on every pod creation: edit it as before (kubectl edit configmap -n {namespace} {name}) and the next pod gets the change, with no PolicyServer rollout. What it gives today, checked as the policy reads it:"
+    )];
+    let names: Vec<&str> = plan
+        .selectors
+        .iter()
+        .filter_map(|s| s.get("name").and_then(Value::as_str))
+        .collect();
+    notes.push(if plan.selectors_absent {
+        format!(
+            "- no data.selectors: the component's default selectors, {}.",
+            names.join(", ")
+        )
+    } else if names.is_empty() {
+        "- data.selectors is empty: no selector sends pods to a virtual node.".to_string()
+    } else {
+        format!("- selectors, in priority order: {}.", names.join(", "))
+    });
+    if !plan.carried.is_empty() {
+        let carried: Vec<String> = plan
+            .carried
+            .iter()
+            .map(|c| format!("{} as {}", c.key, c.annotation))
+            .collect();
+        notes.push(format!(
+            "- then, on every pod sent to a virtual node, unless it has them: {}.",
+            carried.join(", ")
+        ));
+    }
+    if !plan.no_equivalent.is_empty() || !plan.unknown.is_empty() {
+        notes.push(
+            "- its other keys configure virtual-kubelet itself: the policy ignores them.".into(),
+        );
+    }
+    for note in &notes {
+        write_comment(out, ind, note);
+    }
+    for c in plan.carried.iter().filter(|c| c.fill_in.is_some()) {
+        let why = c.fill_in.unwrap_or_default();
+        write_comment(
+            out,
+            ind,
+            &format!(
+                "FILL IN: in the ConfigMap, {} is {why}: replace it with the real ID(s) there.",
+                c.key
+            ),
+        );
+    }
+    let _ = writeln!(out, "{ind}configMapRef:");
+    let _ = writeln!(out, "{ind}  namespace: {}", scalar(namespace));
+    let _ = writeln!(out, "{ind}  name: {}", scalar(name));
+    write_comment(
+        out,
+        ind,
+        "When the ConfigMap cannot be read, or the policy refuses its content, the pod is created unchanged with a warning naming the problem, as with the eci-profile webhook's failurePolicy Ignore. Fail refuses the pod instead.",
+    );
+    let _ = writeln!(out, "{ind}onProfileError: Ignore");
+}
+
+/// `# text` lines at indentation `ind`, wrapped at 78 columns; a list item
+/// (`- …`) goes on under its text.
+fn write_comment(out: &mut String, ind: &str, text: &str) {
+    let width = 78usize.saturating_sub(ind.len() + 2).max(20);
+    let hang = if text.starts_with("- ") { "  " } else { "" };
+    let mut line = String::new();
+    for word in text.split(' ') {
+        let fresh = line.is_empty() || line == hang;
+        if !fresh && line.len() + 1 + word.len() > width {
+            let _ = writeln!(out, "{ind}# {line}");
+            line = hang.to_string();
+        } else if !fresh {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    let _ = writeln!(out, "{ind}# {line}");
 }
 
 /// Block-style YAML for a list, its items at column `col`.
@@ -816,6 +1059,157 @@ mod tests {
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// (ConfigMap under test_data/configmaps, what it shows) for `--live`; the
+    /// expected manifests are in harness/tests/data/convert-live/.
+    #[rustfmt::skip]
+    const LIVE_CONFIGMAPS: &[(&str, &str)] = &[
+        ("000-kubectl-get.yml", "empty selectors, masked cluster keys, virtual-kubelet keys"),
+        ("001-eci-profile-install.yml", "no selectors key: the defaults; among other documents"),
+        ("004-five-default-selectors.yml", "five selectors, a placeholder, text-extracted spellings"),
+        ("000-example-2-gpu.yml", "a namespace selector with an effect"),
+    ];
+
+    fn live_expected_dir() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/convert-live")
+    }
+
+    /// Set ECI_PROFILE_BLESS=1 to rewrite harness/tests/data/convert-live/.
+    #[test]
+    fn live_mode_writes_the_expected_manifests() {
+        let bless = std::env::var_os("ECI_PROFILE_BLESS").is_some();
+        let mut failures = Vec::new();
+        for (file, what) in LIVE_CONFIGMAPS {
+            let input = read(&format!("configmaps/{file}"));
+            let output = convert_configmap_as(&input, Mode::Live)
+                .unwrap_or_else(|e| panic!("{what}: {file}: {e:#}"));
+            let expected_path = live_expected_dir().join(file);
+            if bless {
+                std::fs::create_dir_all(live_expected_dir()).unwrap();
+                std::fs::write(&expected_path, &output).unwrap();
+                continue;
+            }
+            let expected = std::fs::read_to_string(&expected_path)
+                .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
+            if output != expected {
+                failures.push(format!(
+                    "{what}: {file} differs from harness/tests/data/convert-live/{file}:\n--- expected\n{expected}\n--- got\n{output}"
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn live_mode_settings_point_at_the_configmap() {
+        let out =
+            convert_configmap_as(&read("configmaps/000-kubectl-get.yml"), Mode::Live).unwrap();
+        assert_eq!(
+            settings_of(&out),
+            serde_json::json!({
+                "configMapRef": {"namespace": "kube-system", "name": "eci-profile"},
+                "onProfileError": "Ignore",
+            })
+        );
+        let profile = Profile::from_settings(&settings_of(&out)).unwrap();
+        assert_eq!(
+            profile.config_map,
+            Some(ConfigMapRef {
+                namespace: "kube-system".into(),
+                name: "eci-profile".into()
+            })
+        );
+        // The ConfigMap's own namespace and name; the defaults when absent.
+        #[rustfmt::skip]
+        let cases: &[(&str, serde_json::Value, &str)] = &[
+            ("kind: ConfigMap\nmetadata: {name: eci-profile, namespace: eci-system}\ndata: {}\n",
+             serde_json::json!({"namespace": "eci-system", "name": "eci-profile"}), ""),
+            ("kind: ConfigMap\nmetadata: {name: my-profile}\n",
+             serde_json::json!({"namespace": "kube-system", "name": "my-profile"}),
+             "# The policy reads the ConfigMap kube-system/my-profile (the input gives no\n# namespace: kube-system, the default) on every pod creation"),
+            ("data:\n  selectors: \"\"\n",
+             serde_json::json!({"namespace": "kube-system", "name": "eci-profile"}),
+             "# The policy reads the ConfigMap kube-system/eci-profile (the input does not\n# name it: the default) on every pod creation"),
+        ];
+        for (input, reference, note) in cases {
+            let out = convert_configmap_as(input, Mode::Live).unwrap();
+            assert_eq!(&settings_of(&out)["configMapRef"], reference, "{input}");
+            assert!(out.contains(note), "{input}: {note}\n{out}");
+        }
+    }
+
+    #[test]
+    fn live_mode_is_the_copy_manifest_with_other_settings_and_configmaps_readable() {
+        for (file, _) in SEED_CONFIGMAPS.iter().chain(LIVE_CONFIGMAPS) {
+            let input = read(&format!("configmaps/{file}"));
+            let Ok(live) = convert_configmap_as(&input, Mode::Live) else {
+                continue; // the list without `|`: refused, below
+            };
+            let copy = convert_configmap(&input).unwrap();
+            let mut live: serde_json::Value = serde_yaml::from_str(&live).unwrap();
+            let mut copy: serde_json::Value = serde_yaml::from_str(&copy).unwrap();
+            assert_eq!(
+                live["spec"]["contextAwareResources"],
+                serde_json::json!([
+                    {"apiVersion": "v1", "kind": "Namespace"},
+                    {"apiVersion": "v1", "kind": "ConfigMap"},
+                ]),
+                "{file}"
+            );
+            // Copy mode never reads a ConfigMap: Namespaces only (least privilege).
+            assert_eq!(
+                copy["spec"]["contextAwareResources"],
+                serde_json::json!([{"apiVersion": "v1", "kind": "Namespace"}]),
+                "{file}"
+            );
+            for doc in [&mut live, &mut copy] {
+                let spec = doc["spec"].as_object_mut().unwrap();
+                spec.remove("settings");
+                spec.remove("contextAwareResources");
+            }
+            assert_eq!(live, copy, "{file}: everything else is the same");
+        }
+    }
+
+    #[test]
+    fn live_mode_reports_what_the_policy_would_refuse_in_the_configmap() {
+        #[rustfmt::skip]
+        let cases: &[(&str, &str)] = &[
+            ("data:\n  selectors: |\n    [{\"name\": \"gpu\", \"objectSelector\": {\"matchLabels\": {\"eci\": true}}}, {\"name\": \"GPU\"}]\n",
+             "ConfigMap kube-system/eci-profile: selectors[0] \"gpu\": objectSelector.matchLabels[\"eci\"]: expected a string, found true (quote it: \"true\"); selectors[1] \"GPU\": duplicate name, already used by selectors[0] (names are compared ignoring case). The policy reads this ConfigMap on every pod creation and would leave every pod unchanged (onProfileError: Ignore): fix the ConfigMap first"),
+            ("kind: ConfigMap\nmetadata: {name: eci-profile}\ndata:\n  enableClusterIp: true\n",
+             "data.enableClusterIp: a ConfigMap's data values are strings, and Kubernetes refuses the boolean true: quote it: \"true\""),
+            ("kind: ConfigMap\nmetadata: {name: Eci_profile, namespace: kube-system}\n",
+             "the converted settings are not valid for the eci-profile policy: configMapRef.name: \"Eci_profile\" is not a valid name: lowercase letters, digits, '-' and '.', at most 253 characters"),
+        ];
+        for (input, expected) in cases {
+            let err = convert_configmap_as(input, Mode::Live)
+                .unwrap_err()
+                .to_string();
+            assert_eq!(&err, expected, "{input}");
+        }
+        // A YAML list is fine to copy, but no ConfigMap can hold it.
+        let input = read("configmaps/004-five-default-selectors-no-block.yml");
+        assert!(convert_configmap(&input).is_ok());
+        let err = convert_configmap_as(&input, Mode::Live)
+            .unwrap_err()
+            .to_string();
+        let line = selectors_key_line(&input).unwrap();
+        assert_eq!(
+            err,
+            format!(
+                "data.selectors (line {line}): a ConfigMap's data values are strings, and Kubernetes refuses a list: write the list as JSON text after `selectors: |`"
+            )
+        );
+        // JSON notes are refused as in copy mode, naming the line.
+        let input = read("configmaps/000-template-with-comments.yml");
+        assert_eq!(
+            convert_configmap_as(&input, Mode::Live)
+                .unwrap_err()
+                .to_string(),
+            convert_configmap(&input).unwrap_err().to_string()
+        );
     }
 
     #[test]

@@ -103,6 +103,13 @@ enum Command {
         /// Where to write the ClusterAdmissionPolicy [default: standard output].
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Point the policy at the ConfigMap (settings.configMapRef, its
+        /// metadata's namespace and name, default kube-system/eci-profile)
+        /// instead of copying its content: the policy reads it on every pod
+        /// creation, so that an edit applies to the next pod. The content is
+        /// still checked, as the policy will read it.
+        #[arg(long)]
+        live: bool,
     },
 }
 
@@ -151,7 +158,11 @@ fn main() -> ExitCode {
             })
             .map(|()| ExitCode::SUCCESS)
         }),
-        Command::Convert { configmap, output } => convert(&configmap, output.as_deref()),
+        Command::Convert {
+            configmap,
+            output,
+            live,
+        } => convert(&configmap, output.as_deref(), live),
     };
     match result {
         Ok(code) => code,
@@ -430,7 +441,9 @@ fn print_explanation(
     }
 }
 
-fn convert(configmap: &Path, output: Option<&Path>) -> Result<ExitCode> {
+fn convert(configmap: &Path, output: Option<&Path>, live: bool) -> Result<ExitCode> {
+    use eci_profile_harness::convert::{Mode, convert_configmap_as};
+    let mode = if live { Mode::Live } else { Mode::Copy };
     let text = if configmap == Path::new("-") {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
@@ -440,14 +453,16 @@ fn convert(configmap: &Path, output: Option<&Path>) -> Result<ExitCode> {
         std::fs::read_to_string(configmap)
             .with_context(|| format!("cannot read {}", configmap.display()))?
     };
-    let manifest = eci_profile_harness::convert::convert_configmap(&text)
-        .with_context(|| configmap.display().to_string())?;
+    let manifest =
+        convert_configmap_as(&text, mode).with_context(|| configmap.display().to_string())?;
     match output {
         Some(path) => {
             std::fs::write(path, &manifest)
                 .with_context(|| format!("cannot write {}", path.display()))?;
             let to_fill = manifest.matches("# FILL IN:").count();
-            let todo = if to_fill > 0 {
+            let todo = if to_fill > 0 && live {
+                format!("replace the {to_fill} value(s) marked FILL IN in the ConfigMap, then")
+            } else if to_fill > 0 {
                 format!("replace the {to_fill} value(s) marked FILL IN, then")
             } else {
                 "review it, then".to_string()

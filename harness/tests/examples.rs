@@ -1,13 +1,16 @@
 //! The ready-to-apply manifests of `examples/`: each is a ClusterAdmissionPolicy
-//! as the README promises (mutating, context-aware on Namespaces, Pod CREATE
-//! only, kube-system and the Kubewarden namespace kept out), its settings pass
-//! the policy's own settings check, and its preset sends a pod where it says.
+//! as the README promises (mutating, context-aware on Namespaces — and on
+//! ConfigMaps for the one that reads the eci-profile ConfigMap, only that one —,
+//! Pod CREATE only, kube-system and the Kubewarden namespace kept out), its
+//! settings pass the policy's own settings check, and its preset sends a pod
+//! where it says.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use eci_profile::evaluate::{Verdict, evaluate_pod};
-use eci_profile::settings::Profile;
+use eci_profile::live_profile;
+use eci_profile::settings::{ConfigMapRef, OnLookupError, Profile};
 use eci_profile_harness::convert::policy_module;
 use serde_json::{Value, json};
 
@@ -44,9 +47,10 @@ fn the_presets_are_there() {
         [
             "ack-eci-virtual-kubelet.yml",
             "ack-vnode.yml",
-            "azure-aci.yml"
+            "azure-aci.yml",
+            "live-config-map.yml"
         ],
-        "one manifest per preset"
+        "one manifest per preset, and the live profile"
     );
     let readme = std::fs::read_to_string(examples_dir().join("README.md")).unwrap();
     for name in &names {
@@ -69,10 +73,16 @@ fn every_example_is_a_cluster_admission_policy_for_this_policy() {
             "{name}: the OCI reference and version of metadata.yml"
         );
         assert_eq!(spec["mutating"], true, "{name}: the policy mutates pods");
+        // Least privilege: v1/ConfigMap only where the settings read one.
+        let reads_config_map = spec["settings"].get("configMapRef").is_some();
+        let expected = if reads_config_map {
+            json!([{"apiVersion": "v1", "kind": "Namespace"}, {"apiVersion": "v1", "kind": "ConfigMap"}])
+        } else {
+            json!([{"apiVersion": "v1", "kind": "Namespace"}])
+        };
         assert_eq!(
-            spec["contextAwareResources"],
-            json!([{"apiVersion": "v1", "kind": "Namespace"}]),
-            "{name}: metadata.yml's contextAwareResources"
+            spec["contextAwareResources"], expected,
+            "{name}: what the settings read, of metadata.yml's contextAwareResources"
         );
         assert_eq!(
             spec["rules"],
@@ -243,4 +253,50 @@ fn azure_aci_writes_the_aci_virtual_node_and_leaves_other_os_alone() {
         "{:?}",
         d.warnings
     );
+}
+
+#[test]
+fn live_config_map_reads_kube_system_eci_profile_and_applies_its_content() {
+    let doc = &examples()["live-config-map.yml"];
+    let mut profile = profile_of(doc);
+    let config_map = ConfigMapRef {
+        namespace: "kube-system".into(),
+        name: "eci-profile".into(),
+    };
+    assert_eq!(profile.config_map, Some(config_map.clone()));
+    assert_eq!(profile.on_profile_error, OnLookupError::Ignore);
+    assert_eq!(profile.on_namespace_lookup_error, OnLookupError::Ignore);
+    // The ConfigMap of "Configure an ECI Profile to orchestrate pods" as
+    // installed: no data.selectors (the component's defaults), and a
+    // cluster-level security group.
+    let answer = json!({
+        "apiVersion": "v1", "kind": "ConfigMap",
+        "metadata": {"name": "eci-profile", "namespace": "kube-system"},
+        "data": {"securityGroupId": "sg-2zeeyaaxlkq9sppl8k2m", "vpcId": "vpc-2ze0zq7k1r9k3j5h6g7f8"},
+    });
+    let answer = serde_json::to_vec(&answer).unwrap();
+    profile.selectors = live_profile::selectors(&config_map, Ok(&answer)).unwrap();
+    let d = evaluate_pod(
+        &profile,
+        pod(json!({"alibabacloud.com/eci": "true"}), None),
+        "apps",
+        namespace(json!({})),
+    );
+    let out = mutated(d.verdict);
+    assert_eq!(
+        out["spec"]["nodeSelector"],
+        json!({"type": "virtual-kubelet"})
+    );
+    assert_eq!(
+        out["metadata"]["annotations"],
+        json!({"k8s.aliyun.com/eci-security-group": "sg-2zeeyaaxlkq9sppl8k2m"})
+    );
+    // A pod the defaults do not select is left alone, cluster keys included.
+    let d = evaluate_pod(
+        &profile,
+        pod(json!({"app": "web"}), None),
+        "apps",
+        namespace(json!({})),
+    );
+    assert_eq!(d.verdict, Verdict::Accept);
 }

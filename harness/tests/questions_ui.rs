@@ -68,7 +68,13 @@ fn the_form_covers_the_settings() {
     let variables: Vec<&str> = qs.iter().filter_map(|q| q["variable"].as_str()).collect();
     assert_eq!(
         variables,
-        ["selectors", "virtualNode", "onNamespaceLookupError"],
+        [
+            "selectors",
+            "configMapRef",
+            "virtualNode",
+            "onNamespaceLookupError",
+            "onProfileError"
+        ],
         "one question per setting, and no extra top-level value (the policy refuses unknown fields)"
     );
     let selectors = find(&qs, "selectors");
@@ -178,4 +184,44 @@ fn the_form_options_are_accepted_by_the_policy() {
     t.insert("key".into(), "virtual-kubelet.io/provider".into());
     Profile::from_settings(&json!({"virtualNode": {"tolerations": [Value::Object(t)]}}))
         .expect("a new toleration with its key filled in");
+}
+
+#[test]
+fn the_live_profile_questions_write_settings_the_policy_accepts() {
+    let qs = questions();
+    let config_map = find(&qs, "configMapRef");
+    assert_eq!(config_map["type"], "map[");
+    let subs = config_map["subquestions"].as_array().unwrap();
+    let fields: Vec<&str> = subs.iter().filter_map(|q| q["variable"].as_str()).collect();
+    assert_eq!(fields, ["configMapRef.namespace", "configMapRef.name"]);
+    // No default: the form writes nothing under configMapRef until filled in
+    // (a half-written reference would be refused).
+    assert!(subs.iter().all(|q| q.get("default").is_none()));
+    // Filled in, with the selectors list left empty (so not written).
+    let mut settings = Map::new();
+    set_default(
+        &mut settings,
+        "configMapRef.namespace",
+        &"kube-system".into(),
+    );
+    set_default(&mut settings, "configMapRef.name", &"eci-profile".into());
+    form_defaults(&qs, &mut settings);
+    let profile = Profile::from_settings(&Value::Object(settings.clone()))
+        .unwrap_or_else(|e| panic!("{settings:?}: {e}"));
+    assert_eq!(
+        profile.config_map.map(|c| c.to_string()).as_deref(),
+        Some("kube-system/eci-profile")
+    );
+    for option in find(&qs, "onProfileError")["options"].as_array().unwrap() {
+        let mut settings = settings.clone();
+        settings.insert("onProfileError".into(), option.clone());
+        Profile::from_settings(&Value::Object(settings))
+            .unwrap_or_else(|e| panic!("{option}: {e}"));
+    }
+    // Only a name: refused, naming the missing field.
+    let half = json!({"configMapRef": {"name": "eci-profile"}});
+    assert_eq!(
+        Profile::from_settings(&half).unwrap_err().to_string(),
+        "configMapRef.namespace: required (for example \"kube-system\")"
+    );
 }

@@ -64,20 +64,23 @@ fn every_file_that_names_a_release_carries_the_version_of_metadata_yml() {
         "examples/ack-eci-virtual-kubelet.yml",
         "examples/ack-vnode.yml",
         "examples/azure-aci.yml",
+        "examples/live-config-map.yml",
     ]
     .map(String::from)
     .to_vec();
-    // The converter's expected outputs name the module too.
-    for entry in std::fs::read_dir(root().join("test_data/convert")).unwrap() {
-        let path = entry.unwrap().path();
-        if std::fs::read_to_string(&path)
-            .unwrap()
-            .contains(&oci(&version()))
-        {
-            files.push(format!(
-                "test_data/convert/{}",
-                path.file_name().unwrap().to_string_lossy()
-            ));
+    // The converter's expected outputs (copying, and --live) name the module too.
+    for dir in ["test_data/convert", "harness/tests/data/convert-live"] {
+        for entry in std::fs::read_dir(root().join(dir)).unwrap() {
+            let path = entry.unwrap().path();
+            if std::fs::read_to_string(&path)
+                .unwrap()
+                .contains(&oci(&version()))
+            {
+                files.push(format!(
+                    "{dir}/{}",
+                    path.file_name().unwrap().to_string_lossy()
+                ));
+            }
         }
     }
     files.sort();
