@@ -1,6 +1,6 @@
 //! The host capabilities the policy uses: `get_resource` of the request's
 //! Namespace and, for a live profile, of the eci-profile ConfigMap. Both are
-//! cached by policy-server (`disable_cache: false`), which watches them.
+//! cached by policy-server (`disable_cache: false`: an answer is kept 5 seconds).
 
 use crate::evaluate::{self, NamespaceLabels};
 use crate::settings::ConfigMapRef;
