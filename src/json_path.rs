@@ -351,16 +351,6 @@ pub fn opt_bool<J: Json, P: AsBase + ?Sized>(value: Option<&J>, path: &P) -> Res
     }
 }
 
-/// A required string value of a pod's string map (labels, annotations, nodeSelector).
-pub fn string_value<'a, J: Json, P: AsBase + ?Sized>(
-    value: &'a J,
-    path: &P,
-) -> Result<&'a str, String> {
-    value
-        .as_str()
-        .ok_or_else(|| expected(path.as_base(), "a string", value))
-}
-
 /// A required string value in settings. YAML's unquoted `true` or `1` get a
 /// hint, since that is the usual mistake when writing settings by hand.
 pub fn setting_string<'a, J: Json, P: AsBase + ?Sized>(
@@ -391,7 +381,9 @@ pub fn opt_string_map<'a, J: Json, P: AsBase + ?Sized>(
         return Ok(None);
     };
     for (key, value) in map.entries() {
-        string_value(value, &entry(path, key))?;
+        if value.as_str().is_none() {
+            return Err(expected(entry(path, key).as_base(), "a string", value));
+        }
     }
     Ok(Some(map))
 }
