@@ -633,7 +633,7 @@ fn render(source: &Source, plan: &Plan, mode: Mode) -> String {
         Mode::Copy => {
             let _ = writeln!(
                 out,
-                "# Kubewarden ClusterAdmissionPolicy converted by `eci-profile-harness convert`\n\
+                "# Kubewarden ClusterAdmissionPolicy converted by `eci-profile convert`\n\
                  # from {from}.\n\
                  # Review it, then: kubectl apply -f <this file>"
             );
