@@ -310,6 +310,19 @@ pub fn opt_object<'a, J: Json, P: AsBase + ?Sized>(
     }
 }
 
+/// [`opt_object`] for a compile step that collects its errors: `None` when
+/// missing or `null`, and when not a mapping, whose error is then pushed.
+pub fn mapping_or_error<'a, J: Json, P: AsBase + ?Sized>(
+    value: &'a J,
+    path: &P,
+    errors: &mut Vec<String>,
+) -> Option<&'a J::Map> {
+    opt_object(Some(value), path).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    })
+}
+
 /// An optional list: missing or `null` is `None`.
 pub fn opt_array<'a, J: Json, P: AsBase + ?Sized>(
     value: Option<&'a J>,

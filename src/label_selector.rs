@@ -3,8 +3,8 @@
 //! further checks: evaluation cannot meet an invalid selector.
 
 use crate::json_path::{
-    At, Joined, Json, JsonMap, entry, field, item, opt_array, opt_object, opt_str, setting_string,
-    show,
+    At, Joined, Json, JsonMap, entry, field, item, mapping_or_error, opt_array, opt_object,
+    opt_str, setting_string, show,
 };
 use crate::k8s_names::{label_key, label_pair, label_value};
 use serde_json::{Map, Value};
@@ -97,14 +97,7 @@ impl LabelSelector {
     /// Compiles a LabelSelector from settings; `path` names it in errors
     /// (e.g. `objectSelector`). All problems are pushed to `errors`.
     pub fn compile<J: Json>(value: &J, path: At, errors: &mut Vec<String>) -> Option<Self> {
-        let map = match opt_object(Some(value), path) {
-            Ok(Some(map)) => map,
-            Ok(None) => return None,
-            Err(e) => {
-                errors.push(e);
-                return None;
-            }
-        };
+        let map = mapping_or_error(value, path, errors)?;
         let before = errors.len();
         let mut requirements = Vec::new();
         // matchLabels first, then matchExpressions, as Kubernetes lists them.
@@ -165,10 +158,8 @@ fn compile_match_labels<J: Json>(
     out: &mut Vec<Requirement>,
     errors: &mut Vec<String>,
 ) {
-    let map = match opt_object(Some(value), path) {
-        Ok(Some(map)) => map,
-        Ok(None) => return,
-        Err(e) => return errors.push(e),
+    let Some(map) = mapping_or_error(value, path, errors) else {
+        return;
     };
     for (key, value) in map.entries() {
         let here = entry(path, key);

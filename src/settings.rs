@@ -6,7 +6,8 @@
 use crate::cluster_params::cluster_param;
 use crate::eci_annotations::check_annotation;
 use crate::json_path::{
-    Json, JsonMap, entry, field, item, opt_array, opt_object, opt_str, setting_string, show,
+    Json, JsonMap, entry, field, item, mapping_or_error, opt_array, opt_object, opt_str,
+    setting_string, show,
 };
 use crate::k8s_names::{annotation_key, is_dns_label, is_dns_subdomain_name, label_pair};
 use crate::label_selector::LabelSelector;
@@ -231,14 +232,7 @@ fn on_error<J: Json>(value: &J, key: &str, errors: &mut Vec<String>) -> OnLookup
 /// `configMapRef`: the namespace and name of an existing ConfigMap.
 fn compile_config_map_ref<J: Json>(value: &J, errors: &mut Vec<String>) -> Option<ConfigMapRef> {
     const PATH: &str = "configMapRef";
-    let map = match opt_object(Some(value), PATH) {
-        Ok(Some(map)) => map,
-        Ok(None) => return None,
-        Err(e) => {
-            errors.push(e);
-            return None;
-        }
-    };
+    let map = mapping_or_error(value, PATH, errors)?;
     let before = errors.len();
     let mut read = |key: &str, example: &str, valid: fn(&str) -> bool, rule: &str| {
         let here = field(PATH, key);
@@ -511,13 +505,8 @@ fn compile_effect<J: Json>(value: &J, who: &dyn fmt::Display, errors: &mut Vec<S
 
 fn compile_virtual_node<J: Json>(value: &J, errors: &mut Vec<String>) -> VirtualNode {
     let mut vn = VirtualNode::default();
-    let map = match opt_object(Some(value), "virtualNode") {
-        Ok(Some(map)) => map,
-        Ok(None) => return vn,
-        Err(e) => {
-            errors.push(e);
-            return vn;
-        }
+    let Some(map) = mapping_or_error(value, "virtualNode", errors) else {
+        return vn;
     };
     for (key, value) in map.entries() {
         match key {
@@ -544,14 +533,7 @@ fn compile_node_selector<J: Json>(
     errors: &mut Vec<String>,
 ) -> Option<Vec<(String, String)>> {
     const PATH: &str = "virtualNode.nodeSelector";
-    let map = match opt_object(Some(value), PATH) {
-        Ok(Some(map)) => map,
-        Ok(None) => return None,
-        Err(e) => {
-            errors.push(e);
-            return None;
-        }
-    };
+    let map = mapping_or_error(value, PATH, errors)?;
     if map.is_empty() {
         // Every pod would count as ECI-bound and receive effect-only selectors.
         errors.push(format!(
