@@ -1036,17 +1036,19 @@ mod tests {
         ("004-hot-update.yml", "seed 004 §2.3 hot update sample"),
     ];
 
-    /// Set ECI_PROFILE_BLESS=1 to rewrite test_data/convert/ from the current output.
-    #[test]
-    fn seed_configmaps_convert_to_the_expected_manifests() {
+    /// Converts each (ConfigMap under test_data/configmaps, what it shows) in
+    /// `mode` and compares the output with `dir/<file>`; with
+    /// ECI_PROFILE_BLESS=1, rewrites `dir` from the current output instead.
+    fn expect_manifests(cases: &[(&str, &str)], mode: Mode, dir: &Path) {
         let bless = std::env::var_os("ECI_PROFILE_BLESS").is_some();
         let mut failures = Vec::new();
-        for (file, clause) in SEED_CONFIGMAPS {
+        for (file, what) in cases {
             let input = read(&format!("configmaps/{file}"));
-            let output =
-                convert_configmap(&input).unwrap_or_else(|e| panic!("{clause}: {file}: {e:#}"));
-            let expected_path = test_data().join("convert").join(file);
+            let output = convert_configmap_as(&input, mode)
+                .unwrap_or_else(|e| panic!("{what}: {file}: {e:#}"));
+            let expected_path = dir.join(file);
             if bless {
+                std::fs::create_dir_all(dir).unwrap();
                 std::fs::write(&expected_path, &output).unwrap();
                 continue;
             }
@@ -1054,11 +1056,18 @@ mod tests {
                 .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
             if output != expected {
                 failures.push(format!(
-                    "{clause}: {file} differs from test_data/convert/{file}:\n--- expected\n{expected}\n--- got\n{output}"
+                    "{what}: {file} differs from {}:\n--- expected\n{expected}\n--- got\n{output}",
+                    expected_path.display()
                 ));
             }
         }
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// Set ECI_PROFILE_BLESS=1 to rewrite test_data/convert/ from the current output.
+    #[test]
+    fn seed_configmaps_convert_to_the_expected_manifests() {
+        expect_manifests(SEED_CONFIGMAPS, Mode::Copy, &test_data().join("convert"));
     }
 
     /// (ConfigMap under test_data/configmaps, what it shows) for `--live`; the
@@ -1078,27 +1087,7 @@ mod tests {
     /// Set ECI_PROFILE_BLESS=1 to rewrite harness/tests/data/convert-live/.
     #[test]
     fn live_mode_writes_the_expected_manifests() {
-        let bless = std::env::var_os("ECI_PROFILE_BLESS").is_some();
-        let mut failures = Vec::new();
-        for (file, what) in LIVE_CONFIGMAPS {
-            let input = read(&format!("configmaps/{file}"));
-            let output = convert_configmap_as(&input, Mode::Live)
-                .unwrap_or_else(|e| panic!("{what}: {file}: {e:#}"));
-            let expected_path = live_expected_dir().join(file);
-            if bless {
-                std::fs::create_dir_all(live_expected_dir()).unwrap();
-                std::fs::write(&expected_path, &output).unwrap();
-                continue;
-            }
-            let expected = std::fs::read_to_string(&expected_path)
-                .unwrap_or_else(|e| panic!("{}: {e}", expected_path.display()));
-            if output != expected {
-                failures.push(format!(
-                    "{what}: {file} differs from harness/tests/data/convert-live/{file}:\n--- expected\n{expected}\n--- got\n{output}"
-                ));
-            }
-        }
-        assert!(failures.is_empty(), "{}", failures.join("\n"));
+        expect_manifests(LIVE_CONFIGMAPS, Mode::Live, &live_expected_dir());
     }
 
     #[test]
