@@ -130,19 +130,28 @@ where
         Err(Stop::Lookup(reason)) => {
             let reason = first_line(&reason);
             let text = format!("cannot read namespace \"{namespace}\": {reason}");
-            match profile.on_namespace_lookup_error {
-                OnLookupError::Ignore => {
-                    warnings.push(format!("{PREFIX}pod left unchanged: {text}"));
-                    Verdict::Accept
-                }
-                OnLookupError::Fail => Verdict::Reject(format!("{PREFIX}{text}")),
-            }
+            let (verdict, warned) = unreadable(profile.on_namespace_lookup_error, &text);
+            warnings = warned;
+            verdict
         }
     };
     Decision {
         verdict,
         warnings,
         report,
+    }
+}
+
+/// The answer when something the decision needs cannot be read (the
+/// namespace, or the live profile's ConfigMap): the pod unchanged with one
+/// warning (`Ignore`), or refused (`Fail`), with the same text.
+pub fn unreadable(on_error: OnLookupError, problem: &str) -> (Verdict, Vec<String>) {
+    match on_error {
+        OnLookupError::Ignore => (
+            Verdict::Accept,
+            vec![format!("{PREFIX}pod left unchanged: {problem}")],
+        ),
+        OnLookupError::Fail => (Verdict::Reject(format!("{PREFIX}{problem}")), Vec::new()),
     }
 }
 

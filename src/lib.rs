@@ -22,7 +22,7 @@ pub mod settings;
 mod warnings;
 
 use anyhow::{Context, anyhow};
-use evaluate::{Screen, Verdict, applies_to, evaluate_pod, screen};
+use evaluate::{Screen, Verdict, applies_to, evaluate_pod, screen, unreadable};
 use host::{read_config_map, read_namespace_labels};
 use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
@@ -91,7 +91,7 @@ fn decide(payload: &[u8]) -> anyhow::Result<(Verdict, Vec<String>)> {
         let answer = answer.as_deref().map_err(String::as_str);
         match live_profile::selectors(config_map, answer) {
             Ok(selectors) => profile.selectors = selectors,
-            Err(problem) => return Ok(live_profile::refused(profile.on_profile_error, &problem)),
+            Err(problem) => return Ok(unreadable(profile.on_profile_error, &problem)),
         }
     }
     let object = request

@@ -6,11 +6,10 @@
 
 use crate::cluster_params::cluster_param;
 use crate::eci_annotations::check_annotation;
-use crate::evaluate::Verdict;
 use crate::json_path::{Joined, Json, JsonMap, entry, opt_object, setting_string, show};
 use crate::settings::default_selectors;
-use crate::settings::{ConfigMapRef, Effect, OnLookupError, Selector, compile_selectors};
-use crate::warnings::{PREFIX, first_line};
+use crate::settings::{ConfigMapRef, Effect, Selector, compile_selectors};
+use crate::warnings::first_line;
 
 /// The effect-only selector that carries the ConfigMap's cluster-level keys,
 /// named as the converter names it.
@@ -101,18 +100,6 @@ fn read(answer: &[u8], errors: &mut Vec<String>) -> Vec<Selector> {
         });
     }
     selectors
-}
-
-/// The answer when the live profile cannot be used: the pod unchanged with
-/// one warning (`Ignore`), or refused (`Fail`), with the same text.
-pub fn refused(on_error: OnLookupError, problem: &str) -> (Verdict, Vec<String>) {
-    match on_error {
-        OnLookupError::Ignore => (
-            Verdict::Accept,
-            vec![format!("{PREFIX}pod left unchanged: {problem}")],
-        ),
-        OnLookupError::Fail => (Verdict::Reject(format!("{PREFIX}{problem}")), Vec::new()),
-    }
 }
 
 #[cfg(test)]

@@ -63,7 +63,7 @@ pub fn policy_module() -> String {
 /// Name of the ClusterAdmissionPolicy written.
 pub const POLICY_NAME: &str = "eci-profile";
 /// Name of the effect-only selector that carries the cluster-level defaults.
-pub const CLUSTER_DEFAULTS_SELECTOR: &str = "eci-profile-cluster-defaults";
+pub const CLUSTER_DEFAULTS_SELECTOR: &str = eci_profile::live_profile::CLUSTER_KEYS_SELECTOR;
 /// Namespaces the ClusterAdmissionPolicy's own namespaceSelector keeps out.
 pub const EXCLUDED_NAMESPACES: [&str; 2] = ["kube-system", "kubewarden"];
 

@@ -1,7 +1,8 @@
 //! SPEC "Live profile: `configMapRef`", clause by clause.
 
 use super::*;
-use crate::evaluate::{Verdict, evaluate_pod};
+use crate::evaluate::{Verdict, evaluate_pod, unreadable};
+use crate::settings::OnLookupError;
 use crate::settings::Profile;
 use serde_json::json;
 
@@ -152,14 +153,14 @@ fn a_host_error_keeps_its_first_line() {
 fn ignore_accepts_with_one_warning_and_fail_rejects_with_the_same_text() {
     let problem = "cannot read ConfigMap kube-system/eci-profile: not found";
     assert_eq!(
-        refused(OnLookupError::Ignore, problem),
+        unreadable(OnLookupError::Ignore, problem),
         (
             Verdict::Accept,
             vec![format!("eci-profile: pod left unchanged: {problem}")]
         )
     );
     assert_eq!(
-        refused(OnLookupError::Fail, problem),
+        unreadable(OnLookupError::Fail, problem),
         (Verdict::Reject(format!("eci-profile: {problem}")), vec![])
     );
 }
