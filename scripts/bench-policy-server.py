@@ -21,6 +21,12 @@ Then a load test: 32 connections for LOAD seconds each on the matched and the
 unmatched pod (10 selectors): non-2xx answers, p50/p99, requests/s, and the
 server's RSS before and after.
 
+Beside latency, every run records the server's CPU time per request (user +
+system, all threads, from /proc): what a request costs the host end to end
+(HTTP, JSON, a fresh instance, the guest, the patch). It is steadier than
+latency on a shared machine, because time spent waiting for a core is not
+counted.
+
 With --breakdown (needs `perf`, Debian's linux-perf), where the server's
 CPU time goes, per request: `perf record` (cpu-clock samples) and
 `perf stat` (task-clock, page faults) on the server while wrk runs one
@@ -101,6 +107,13 @@ def rss_kb(pid):
             if line.startswith("VmRSS:"):
                 return int(line.split()[1])
     return 0
+
+
+def cpu_seconds(pid):
+    """The server's user + system CPU time so far, all threads (exited ones included)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def parse_duration(text):
@@ -292,8 +305,10 @@ def main():
                     order = contestants[r % len(contestants):] + contestants[:r % len(contestants)]
                     for who in order:
                         policy = "peer" if who == "peer" else f"{who}-{n}"
+                        cpu = cpu_seconds(server.pid)
                         res = wrk(f"{base}/{policy}", bodies[pod], args.seconds,
                                   args.connections, args.connections)
+                        res["cpu_us"] = 1e6 * (cpu_seconds(server.pid) - cpu) / res["requests"]
                         if res["non2xx"] or res["errors"]:
                             sys.exit(f"{policy} {pod}: {res}")
                         samples.setdefault((n, pod, who), []).append(res)
@@ -310,19 +325,22 @@ def main():
                 # Against the baseline: the median of the rounds' own ratios, each
                 # from runs a few seconds apart, so drift in machine load cancels.
                 reference = "before" if args.baseline else "ours"
+                cpu = {who: statistics.median(s["cpu_us"] for s in samples[(n, pod, who)])
+                       for who in contestants}
+                row["floor_cpu_us"], row["ours_cpu_us"] = cpu["floor"], cpu["ours"]
                 for who, key in (("before", "after_over_before"), ("control", "control_ratio")):
                     if who not in contestants:
                         continue
-                    pairs = ([o["p50"] / b["p50"] for o, b in zip(samples[(n, pod, "ours")],
-                                                                  samples[(n, pod, who)])]
-                             if who == "before" else
-                             [c["p50"] / b["p50"] for c, b in zip(samples[(n, pod, "control")],
-                                                                  samples[(n, pod, reference)])])
-                    q = statistics.quantiles(pairs, n=4) if len(pairs) > 1 else [pairs[0]] * 3
-                    row[key] = statistics.median(pairs)
-                    row[key + "_iqr"] = [q[0], q[2]]
+                    a, b = ("ours", who) if who == "before" else ("control", reference)
+                    for metric, suffix in (("p50", ""), ("cpu_us", "_cpu")):
+                        pairs = [x[metric] / y[metric] for x, y in zip(samples[(n, pod, a)],
+                                                                       samples[(n, pod, b)])]
+                        q = statistics.quantiles(pairs, n=4) if len(pairs) > 1 else [pairs[0]] * 3
+                        row[key + suffix] = statistics.median(pairs)
+                        row[key + suffix + "_iqr"] = [q[0], q[2]]
                     if who == "before":
                         row["before_p50_us"] = med["before"]
+                        row["before_cpu_us"] = cpu["before"]
                 if peer:
                     row["peer_p50_us"] = med["peer"]
                     row["peer_ratio"] = med["peer"] / med["floor"]
@@ -334,7 +352,14 @@ def main():
                          if args.baseline else "")
                       + (f"  control/{reference} {row['control_ratio']:.3f} (IQR {row['control_ratio_iqr'][0]:.3f}"
                          f"-{row['control_ratio_iqr'][1]:.3f})" if args.control else "")
-                      + (f"  {args.peer_name} {med['peer']:7.0f} us ({row['peer_ratio']:.2f})" if peer else ""))
+                      + (f"  {args.peer_name} {med['peer']:7.0f} us ({row['peer_ratio']:.2f})" if peer else "")
+                      + f"\n{'':17}server CPU/request: floor {cpu['floor']:5.0f} us  ours {cpu['ours']:5.0f} us"
+                      + (f"  before {cpu['before']:5.0f} us (now/before {row['after_over_before_cpu']:.3f},"
+                         f" IQR {row['after_over_before_cpu_iqr'][0]:.3f}-{row['after_over_before_cpu_iqr'][1]:.3f})"
+                         if args.baseline else "")
+                      + (f"  control/{reference} {row['control_ratio_cpu']:.3f} (IQR "
+                         f"{row['control_ratio_cpu_iqr'][0]:.3f}-{row['control_ratio_cpu_iqr'][1]:.3f})"
+                         if args.control else ""))
 
         load = []
         if args.load:
@@ -412,6 +437,25 @@ def write_markdown(path, report):
             ratio = f"{r['peer_ratio']:.2f}×" if r["selectors"] == smallest else "—"
             line += f" {r['peer_p50_us']:.0f} µs | {ratio} |"
         lines.append(line)
+    if "ours_cpu_us" in report["rows"][0]:
+        lines += ["", "The server's CPU time per request (user + system, all threads), median of "
+                  "the same runs; the ratios are medians of each round's own ratio:", "",
+                  "| selectors | pod | floor CPU | ours CPU | ours − floor |"
+                  + (" before CPU | ours / before (IQR of rounds) |" if report["baseline"] else "")
+                  + (" A/A control (IQR) |" if report.get("control") else ""),
+                  "|---:|---|---:|---:|---:|" + ("---:|---:|" if report["baseline"] else "")
+                  + ("---:|" if report.get("control") else "")]
+        for r in report["rows"]:
+            line = (f"| {r['selectors']} | {r['pod']} | {r['floor_cpu_us']:.0f} µs "
+                    f"| {r['ours_cpu_us']:.0f} µs | {r['ours_cpu_us'] - r['floor_cpu_us']:+.0f} µs |")
+            if report["baseline"]:
+                lo, hi = r["after_over_before_cpu_iqr"]
+                line += (f" {r['before_cpu_us']:.0f} µs | {r['after_over_before_cpu']:.3f}× "
+                         f"({lo:.3f}–{hi:.3f}) |")
+            if report.get("control"):
+                lo, hi = r["control_ratio_cpu_iqr"]
+                line += f" {r['control_ratio_cpu']:.3f}× ({lo:.3f}–{hi:.3f}) |"
+            lines.append(line)
     if report["load"]:
         lines += ["", "Load: 32 connections, 2 wrk threads, "
                   f"{report['load'][0]['seconds']} s per pod, {report['load'][0]['selectors']} selectors:", "",

@@ -32,6 +32,13 @@ use settings::Profile;
 use wapc_guest::prelude::*;
 use warnings::{PREFIX, one_line};
 
+// A fresh instance per request parses and frees a tree for the settings and
+// one for the pod: talc does that in fewer instructions than the default
+// dlmalloc (BENCHMARKS.md, "One path").
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {
     register_function("validate", validate);
