@@ -406,31 +406,47 @@ def main():
     sys.exit(1 if failed else 0)
 
 
+def paired(row, key):
+    """A median of per-round ratios and its interquartile range, as a table cell."""
+    lo, hi = row[key + "_iqr"]
+    return f"{row[key]:.3f}× ({lo:.3f}–{hi:.3f})"
+
+
+def compared(report, what):
+    """The before and A/A-control columns of a table: header cells and rule."""
+    head = ((f" before {what} | ours / before (IQR of rounds) |" if report["baseline"] else "")
+            + (" A/A control (IQR) |" if report.get("control") else ""))
+    rule = ("---:|---:|" if report["baseline"] else "") + ("---:|" if report.get("control") else "")
+    return head, rule
+
+
+def compared_cells(report, row, before_us, suffix):
+    """A row's before and A/A-control cells; `suffix` names the measure ("" is latency)."""
+    cells = ""
+    if report["baseline"]:
+        cells += f" {row[before_us]:.0f} µs | {paired(row, 'after_over_before' + suffix)} |"
+    if report.get("control"):
+        cells += f" {paired(row, 'control_ratio' + suffix)} |"
+    return cells
+
+
 def write_markdown(path, report):
     m = report["machine"]
     peer = report["peer"]
+    head, rule = compared(report, "p50")
     lines = [
         f"{m['policy_server']}, {m['cpus']} CPUs, load {m['load_before']:.2f} at the start; "
         f"wrk p50 with {report['connections']} connections, {report['seconds']} s per run, "
         f"median of {report['rounds']} interleaved rounds.",
         "",
-        "| selectors | pod | floor p50 | ours p50 | ours − floor | **ours / floor** |"
-        + (" before p50 | ours / before (IQR of rounds) |" if report["baseline"] else "")
-        + (" A/A control (IQR) |" if report.get("control") else "")
+        "| selectors | pod | floor p50 | ours p50 | ours − floor | **ours / floor** |" + head
         + (f" {peer} p50 | {peer} / floor at {report['rows'][0]['selectors']} |" if peer else ""),
-        "|---:|---|---:|---:|---:|---:|" + ("---:|---:|" if report["baseline"] else "")
-        + ("---:|" if report.get("control") else "")
-        + ("---:|---:|" if peer else ""),
+        "|---:|---|---:|---:|---:|---:|" + rule + ("---:|---:|" if peer else ""),
     ]
     for r in report["rows"]:
         line = (f"| {r['selectors']} | {r['pod']} | {r['floor_p50_us']:.0f} µs | {r['ours_p50_us']:.0f} µs "
-                f"| {r['ours_minus_floor_us']:+.0f} µs | **{r['ratio']:.2f}×** |")
-        if report["baseline"]:
-            lo, hi = r["after_over_before_iqr"]
-            line += f" {r['before_p50_us']:.0f} µs | {r['after_over_before']:.3f}× ({lo:.3f}–{hi:.3f}) |"
-        if report.get("control"):
-            lo, hi = r["control_ratio_iqr"]
-            line += f" {r['control_ratio']:.3f}× ({lo:.3f}–{hi:.3f}) |"
+                f"| {r['ours_minus_floor_us']:+.0f} µs | **{r['ratio']:.2f}×** |"
+                + compared_cells(report, r, "before_p50_us", ""))
         if peer:
             # The peer has its own (empty) settings: only the smallest floor settings compare.
             smallest = report["rows"][0]["selectors"]
@@ -438,24 +454,15 @@ def write_markdown(path, report):
             line += f" {r['peer_p50_us']:.0f} µs | {ratio} |"
         lines.append(line)
     if "ours_cpu_us" in report["rows"][0]:
+        head, rule = compared(report, "CPU")
         lines += ["", "The server's CPU time per request (user + system, all threads), median of "
                   "the same runs; the ratios are medians of each round's own ratio:", "",
-                  "| selectors | pod | floor CPU | ours CPU | ours − floor |"
-                  + (" before CPU | ours / before (IQR of rounds) |" if report["baseline"] else "")
-                  + (" A/A control (IQR) |" if report.get("control") else ""),
-                  "|---:|---|---:|---:|---:|" + ("---:|---:|" if report["baseline"] else "")
-                  + ("---:|" if report.get("control") else "")]
+                  "| selectors | pod | floor CPU | ours CPU | ours − floor |" + head,
+                  "|---:|---|---:|---:|---:|" + rule]
         for r in report["rows"]:
-            line = (f"| {r['selectors']} | {r['pod']} | {r['floor_cpu_us']:.0f} µs "
-                    f"| {r['ours_cpu_us']:.0f} µs | {r['ours_cpu_us'] - r['floor_cpu_us']:+.0f} µs |")
-            if report["baseline"]:
-                lo, hi = r["after_over_before_cpu_iqr"]
-                line += (f" {r['before_cpu_us']:.0f} µs | {r['after_over_before_cpu']:.3f}× "
-                         f"({lo:.3f}–{hi:.3f}) |")
-            if report.get("control"):
-                lo, hi = r["control_ratio_cpu_iqr"]
-                line += f" {r['control_ratio_cpu']:.3f}× ({lo:.3f}–{hi:.3f}) |"
-            lines.append(line)
+            lines.append(f"| {r['selectors']} | {r['pod']} | {r['floor_cpu_us']:.0f} µs "
+                         f"| {r['ours_cpu_us']:.0f} µs | {r['ours_cpu_us'] - r['floor_cpu_us']:+.0f} µs |"
+                         + compared_cells(report, r, "before_cpu_us", "_cpu"))
     if report["load"]:
         lines += ["", "Load: 32 connections, 2 wrk threads, "
                   f"{report['load'][0]['seconds']} s per pod, {report['load'][0]['selectors']} selectors:", "",
