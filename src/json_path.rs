@@ -5,9 +5,10 @@
 //!
 //! The readers work on any [`Json`] tree. The pod is a `serde_json::Value`,
 //! because it is mutated and sent back. Settings are read into
-//! `serde_json_borrow::Value`, which borrows its strings from the request
-//! and keeps mappings as lists: half the cost of building a `Value`, on every
-//! request, for settings that are read once and dropped. Both trees answer
+//! `serde_json_borrow::Value`s (a field or a selector at a time), which
+//! borrow their strings from the request and keep mappings as lists: half
+//! the cost of building a `Value`, on every request, for settings that are
+//! read once and dropped. Both trees answer
 //! alike: a mapping's entries come sorted by key, and a key given twice
 //! keeps its last value, as `serde_json::Map` does.
 

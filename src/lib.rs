@@ -3,7 +3,7 @@
 //! pod and namespace labels. See `SPEC.md` in the shared docs and the README.
 //!
 //! This file is only the waPC adapter: it reads the request ([`request`]),
-//! compiles the settings ([`settings::Profile`]), reads the namespace through
+//! compiles the settings ([`settings::Checked`]), reads the namespace through
 //! the host, and writes the SDK's answer. The decision is the pure
 //! [`evaluate::evaluate_pod`].
 
@@ -28,13 +28,13 @@ use kubewarden_policy_sdk::response::ValidationResponse;
 use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use request::{Mapping, Payload, PodProbe};
 use serde_json::Value;
-use settings::Profile;
+use settings::Checked;
 use wapc_guest::prelude::*;
 use warnings::{PREFIX, one_line};
 
-// A fresh instance per request parses and frees a tree for the settings and
-// one for the pod: talc does that in fewer instructions than the default
-// dlmalloc (BENCHMARKS.md, "One path").
+// A fresh instance per request parses and frees trees for the settings and
+// the pod: talc does that in fewer instructions than the default dlmalloc
+// (BENCHMARKS.md, "One path").
 #[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
@@ -88,10 +88,9 @@ fn decide(payload: &[u8]) -> anyhow::Result<(Verdict, Vec<String>)> {
         return Ok((Verdict::Accept, Vec::new()));
     }
     let settings = payload.settings.map_or("null", |s| s.get());
-    // Borrowed from the request: settings are read once and dropped.
-    let mut profile = serde_json::from_str::<serde_json_borrow::Value>(settings)
+    let mut profile = serde_json::from_str::<Checked>(settings)
         .map_err(anyhow::Error::new)
-        .and_then(|settings| Ok(Profile::from_settings(&settings)?))
+        .and_then(|Checked(checked)| Ok(checked?))
         .context("invalid settings")?;
     if let Some(config_map) = &profile.config_map {
         let answer = read_config_map(config_map);
@@ -136,9 +135,9 @@ fn decide(payload: &[u8]) -> anyhow::Result<(Verdict, Vec<String>)> {
 }
 
 fn validate_settings(payload: &[u8]) -> CallResult {
-    let checked = serde_json::from_slice::<serde_json_borrow::Value>(payload)
+    let checked = serde_json::from_slice::<Checked>(payload)
         .map_err(|e| format!("settings are not valid JSON: {e}"))
-        .and_then(|v| Profile::from_settings(&v).map_err(|e| e.to_string()));
+        .and_then(|Checked(checked)| checked.map_err(|e| e.to_string()));
     Ok(serde_json::to_vec(&SettingsValidationResponse {
         valid: checked.is_ok(),
         message: checked.err(),

@@ -12,6 +12,9 @@ use crate::json_path::{
 use crate::k8s_names::{annotation_key, is_dns_label, is_dns_subdomain_name, label_pair};
 use crate::label_selector::LabelSelector;
 use crate::scheduling::{Toleration, TolerationOperator};
+pub use read::Checked;
+use read::Tree;
+use serde::Deserialize;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::fmt;
@@ -154,9 +157,9 @@ const TOP_FIELDS: &str =
 const SELECTOR_FIELDS: &str = "name, namespaceSelector, objectSelector, effect";
 
 impl Profile {
-    /// Checks and compiles settings. `null` and `{}` give the defaults.
-    /// `validate` reads them into a `serde_json_borrow::Value`; tests and
-    /// tools may pass a `serde_json::Value`: both are read alike.
+    /// Checks and compiles settings held as a `serde_json::Value` (tests,
+    /// tools), read as `validate` reads their text: through [`Checked`].
+    /// `null` and `{}` give the defaults.
     ///
     /// ```
     /// use eci_profile::settings::Profile;
@@ -165,46 +168,55 @@ impl Profile {
     /// })).unwrap();
     /// assert_eq!(p.selectors[0].name, "amd");
     /// ```
-    pub fn from_settings<J: Json>(settings: &J) -> Result<Profile, SettingsError> {
-        let mut errors = Vec::new();
-        let mut profile = Profile::default();
-        let top = match opt_object(Some(settings), "settings") {
-            Ok(top) => top,
-            Err(e) => return Err(SettingsError(vec![e])),
-        };
-        for (key, value) in top.into_iter().flat_map(JsonMap::entries) {
-            match key {
-                "selectors" => profile.selectors = compile_selectors(value, &mut errors),
-                "virtualNode" => profile.virtual_node = compile_virtual_node(value, &mut errors),
-                "configMapRef" => profile.config_map = compile_config_map_ref(value, &mut errors),
-                "onNamespaceLookupError" => {
-                    profile.on_namespace_lookup_error = on_error(value, key, &mut errors);
-                }
-                "onProfileError" => profile.on_profile_error = on_error(value, key, &mut errors),
-                other => errors.push(match cluster_param(other) {
-                    Some(param) => match param.annotation {
-                        Some(annotation) => format!(
-                            "settings: \"{other}\" is a cluster-level parameter of the eci-profile ConfigMap; it belongs to virtual-kubelet, not to this policy. To do the same per pod, add the annotation \"{annotation}\" in a selector's effect"
-                        ),
-                        None => format!(
-                            "settings: \"{other}\" is a cluster-level parameter of the eci-profile ConfigMap; it belongs to virtual-kubelet, not to this policy, and has no per-pod equivalent"
-                        ),
-                    },
-                    None => format!("settings: unknown field \"{other}\" (known fields: {TOP_FIELDS})"),
-                }),
-            }
+    pub fn from_settings(settings: &serde_json::Value) -> Result<Profile, SettingsError> {
+        match Checked::deserialize(settings) {
+            Ok(Checked(checked)) => checked,
+            Err(e) => Err(SettingsError(vec![format!("settings: {e}")])),
         }
-        if profile.config_map.is_some() {
-            if top.is_some_and(|top| top.lookup("selectors").is_some()) {
+    }
+
+    /// One top-level field other than `selectors`, which [`read`] reads a
+    /// selector at a time.
+    fn compile_field(&mut self, key: &str, value: &Tree, errors: &mut Vec<String>) {
+        match key {
+            "virtualNode" => self.virtual_node = compile_virtual_node(value, errors),
+            "configMapRef" => self.config_map = compile_config_map_ref(value, errors),
+            "onNamespaceLookupError" => {
+                self.on_namespace_lookup_error = on_error(value, key, errors);
+            }
+            "onProfileError" => self.on_profile_error = on_error(value, key, errors),
+            other => errors.push(match cluster_param(other) {
+                Some(param) => match param.annotation {
+                    Some(annotation) => format!(
+                        "settings: \"{other}\" is a cluster-level parameter of the eci-profile ConfigMap; it belongs to virtual-kubelet, not to this policy. To do the same per pod, add the annotation \"{annotation}\" in a selector's effect"
+                    ),
+                    None => format!(
+                        "settings: \"{other}\" is a cluster-level parameter of the eci-profile ConfigMap; it belongs to virtual-kubelet, not to this policy, and has no per-pod equivalent"
+                    ),
+                },
+                None => format!("settings: unknown field \"{other}\" (known fields: {TOP_FIELDS})"),
+            }),
+        }
+    }
+
+    /// The checks across fields, once every field is read; `errors` are the
+    /// fields' own, in key order.
+    fn finish(
+        mut self,
+        mut errors: Vec<String>,
+        has_selectors: bool,
+    ) -> Result<Profile, SettingsError> {
+        if self.config_map.is_some() {
+            if has_selectors {
                 errors.push(
                     "settings: configMapRef and selectors cannot be used together: with configMapRef, the selectors are the ConfigMap's data.selectors".into(),
                 );
             }
             // Read from the ConfigMap on each request (live_profile).
-            profile.selectors = Vec::new();
+            self.selectors = Vec::new();
         }
         if errors.is_empty() {
-            Ok(profile)
+            Ok(self)
         } else {
             Err(SettingsError(errors))
         }
@@ -278,34 +290,15 @@ fn compile_config_map_ref<J: Json>(value: &J, errors: &mut Vec<String>) -> Optio
 }
 
 /// `selectors` as a list, or as the JSON string of the eci-profile ConfigMap.
-pub(crate) fn compile_selectors<J: Json>(value: &J, errors: &mut Vec<String>) -> Vec<Selector> {
-    if value.is_null() {
-        return Vec::new();
-    }
-    let Some(text) = value.as_str() else {
-        return compile_selector_list(value, errors);
-    };
-    if text.trim().is_empty() {
-        return Vec::new();
-    }
-    match serde_json::from_str::<serde_json_borrow::Value>(text) {
-        Ok(list) => compile_selector_list(&list, errors),
-        Err(e) => {
-            let hint = if text.contains('#') {
-                " (JSON has no comments: remove the `# …` notes copied from the eci-profile docs)"
-            } else {
-                ""
-            };
-            errors.push(format!(
-                "selectors: the JSON string does not parse: {e}{hint}"
-            ));
-            Vec::new()
-        }
+pub(crate) fn compile_selectors(value: &Tree, errors: &mut Vec<String>) -> Vec<Selector> {
+    match value {
+        Tree::Str(text) => read::compile_selector_text(text, errors),
+        _ => compile_selector_list(value, errors),
     }
 }
 
-/// `selectors` as a list.
-fn compile_selector_list<J: Json>(list: &J, errors: &mut Vec<String>) -> Vec<Selector> {
+/// `selectors` held in a tree: a list, or `null` for none.
+fn compile_selector_list(list: &Tree, errors: &mut Vec<String>) -> Vec<Selector> {
     let items = match opt_array(Some(list), "selectors") {
         Ok(items) => items.unwrap_or_default(),
         Err(e) => {
@@ -313,26 +306,49 @@ fn compile_selector_list<J: Json>(list: &J, errors: &mut Vec<String>) -> Vec<Sel
             return Vec::new();
         }
     };
-    let mut selectors: Vec<Selector> = Vec::with_capacity(items.len());
-    // Lower-cased name → (first index, name as written): duplicates in O(n),
-    // without a copy of names that are lower case already.
-    let mut names: HashMap<Cow<str>, (usize, &str)> = HashMap::with_capacity(items.len());
-    for (i, raw) in items.iter().enumerate() {
-        let name = raw
-            .as_map()
-            .and_then(|map| map.lookup("name"))
-            .and_then(Json::as_str)
-            .filter(|n| !n.is_empty());
-        let lower = name.map(name_key);
-        let earlier = lower.as_ref().and_then(|lower| names.get(lower)).copied();
-        if let Some(selector) = compile_selector(raw, i, earlier, errors) {
-            selectors.push(selector);
+    let mut selectors = SelectorList::default();
+    for raw in items {
+        selectors.push(raw, errors);
+    }
+    selectors.selectors
+}
+
+/// Selectors compiled one at a time, and the names seen so far, borrowed
+/// from the text the selectors are read from.
+#[derive(Default)]
+struct SelectorList<'a> {
+    selectors: Vec<Selector>,
+    /// Lower-cased name → (first index, name as written): duplicates in O(n).
+    names: HashMap<Cow<'a, str>, (usize, Cow<'a, str>)>,
+    /// How many selectors were read, compiled or not.
+    read: usize,
+}
+
+impl<'a> SelectorList<'a> {
+    fn push(&mut self, raw: &Tree<'a>, errors: &mut Vec<String>) {
+        let index = self.read;
+        self.read += 1;
+        let name = match raw.as_map().and_then(|map| map.lookup("name")) {
+            Some(Tree::Str(name)) if !name.is_empty() => Some(name),
+            _ => None,
+        };
+        let lower = name.map(|name| match name {
+            Cow::Borrowed(name) => name_key(name),
+            Cow::Owned(name) => Cow::Owned(name.to_ascii_lowercase()),
+        });
+        let earlier = lower
+            .as_ref()
+            .and_then(|lower| self.names.get(lower))
+            .map(|(first, original)| (*first, &**original));
+        if let Some(selector) = compile_selector(raw, index, earlier, errors) {
+            self.selectors.push(selector);
         }
         if let (Some(name), Some(lower)) = (name, lower) {
-            names.entry(lower).or_insert((i, name));
+            self.names
+                .entry(lower)
+                .or_insert_with(|| (index, name.clone()));
         }
     }
-    selectors
 }
 
 /// A selector name as duplicates are found: ignoring ASCII case (Unicode
@@ -578,6 +594,8 @@ fn compile_tolerations<J: Json>(value: &J, errors: &mut Vec<String>) -> Option<V
     }
     (errors.len() == before).then_some(out)
 }
+
+mod read;
 
 #[cfg(test)]
 mod tests;

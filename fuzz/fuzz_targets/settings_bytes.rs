@@ -1,6 +1,7 @@
-//! Arbitrary bytes → JSON → `Profile::from_settings`: compiled or refused with
-//! messages, never a panic, and alike from both JSON trees (keys given twice
-//! included); whatever compiles evaluates the sample pods.
+//! Arbitrary bytes → settings, read from their text as `validate` reads them
+//! (`settings::Checked`): compiled or refused with messages, never a panic,
+//! and alike read from a `serde_json::Value` of the same text (keys given
+//! twice included); whatever compiles evaluates the sample pods.
 #![no_main]
 
 use eci_profile_fuzz::{check, compile_text, sample_pods};

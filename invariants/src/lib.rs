@@ -7,7 +7,7 @@
 
 use eci_profile::evaluate::{Decision, NamespaceLabels, Source, Verdict, evaluate_pod};
 use eci_profile::scheduling::Addition;
-use eci_profile::settings::Profile;
+use eci_profile::settings::{Checked, Profile};
 use serde_json::Value;
 
 /// Prefix of every warning and message the policy writes.
@@ -188,23 +188,23 @@ pub fn all_pointers(v: &Value, here: String, out: &mut Vec<String>) {
     }
 }
 
-/// Compiles settings as `validate` does (read from their text into the
-/// borrowed tree); a refusal must carry messages, none of them empty.
+/// Compiles settings as `validate` does (from their text); a refusal must
+/// carry messages, none of them empty.
 pub fn compile(settings: &Value) -> Option<Profile> {
     compile_text(&settings.to_string())
 }
 
 /// [`compile`] from the settings' text, which may hold what a `Value`
-/// cannot, such as a key given twice. Read as a `serde_json::Value` from the
-/// same text, the settings must compile to the same.
+/// cannot, such as a key given twice. Read into a `serde_json::Value` from
+/// the same text, the settings must compile to the same: reading them a
+/// field and a selector at a time loses nothing.
 pub fn compile_text(text: &str) -> Option<Profile> {
-    let borrowed: serde_json_borrow::Value = serde_json::from_str(text).ok()?;
-    let compiled = Profile::from_settings(&borrowed);
-    let value: Value = serde_json::from_str(text).expect("read by one tree, read by the other");
+    let Checked(compiled) = serde_json::from_str(text).ok()?;
+    let value: Value = serde_json::from_str(text).expect("read by serde, read into a Value");
     assert_eq!(
         compiled,
         Profile::from_settings(&value),
-        "the two JSON trees read {text} differently"
+        "a field at a time and whole read {text} differently"
     );
     match compiled {
         Ok(p) => Some(p),

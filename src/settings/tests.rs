@@ -3,12 +3,11 @@
 use super::*;
 use serde_json::{Value, json};
 
-/// Compiles settings as `validate` reads them: from their text, into the
-/// borrowed tree. Read as a `serde_json::Value`, they must give the same.
+/// Compiles settings as `validate` reads them: from their text. Read from
+/// a `serde_json::Value`, they must give the same.
 fn compile(settings: &Value) -> Result<Profile, SettingsError> {
     let text = settings.to_string();
-    let borrowed: serde_json_borrow::Value = serde_json::from_str(&text).unwrap();
-    let compiled = Profile::from_settings(&borrowed);
+    let Checked(compiled) = serde_json::from_str(&text).unwrap();
     // Both from the text: a float read back from text may differ in its last digit.
     let value: Value = serde_json::from_str(&text).unwrap();
     assert_eq!(compiled, Profile::from_settings(&value), "{text}");
@@ -259,6 +258,73 @@ fn all_errors_are_reported_together() {
         e,
         "settings: unknown field \"bogus\" (known fields: selectors, configMapRef, virtualNode, onNamespaceLookupError, onProfileError); selectors[0] \"a\": has neither namespaceSelector, objectSelector nor effect; selectors[1]: name is required"
     );
+}
+
+/// Settings as `validate` reads their text, which may hold what a `Value`
+/// cannot: keys out of order, a key given twice, escapes.
+fn read(text: &str) -> Result<Profile, SettingsError> {
+    let Checked(checked) = serde_json::from_str(text).unwrap();
+    checked
+}
+
+#[test]
+fn a_field_at_a_time_reads_as_a_whole_tree_would() {
+    // Errors by field in key order, whatever the order written.
+    let e =
+        read(r#"{"virtualNode": 1, "bogus": 2, "selectors": [{"name": "a"}], "configMapRef": 3}"#)
+            .unwrap_err();
+    assert_eq!(
+        e.0,
+        [
+            "settings: unknown field \"bogus\" (known fields: selectors, configMapRef, virtualNode, onNamespaceLookupError, onProfileError)",
+            "configMapRef: expected a mapping, found 3",
+            "selectors[0] \"a\": has neither namespaceSelector, objectSelector nor effect",
+            "virtualNode: expected a mapping, found 1",
+        ]
+    );
+    // Of a key given twice, the last value counts, with its errors only.
+    assert_eq!(
+        read(r#"{"selectors": [{"name": "a"}], "selectors": []}"#),
+        Ok(Profile {
+            selectors: Vec::new(),
+            ..Profile::default()
+        })
+    );
+    assert_eq!(
+        read(r#"{"onProfileError": "Fail", "onProfileError": "fail"}"#)
+            .unwrap_err()
+            .0,
+        ["onProfileError: \"fail\" is not one of Ignore, Fail"]
+    );
+    // Names written with escapes are compared as read.
+    let e = read(
+        r#"{"selectors": [{"name": "g\u0070u", "objectSelector": {}}, {"name": "GPU", "objectSelector": {}}, {"name": "gpu", "objectSelector": {}}]}"#,
+    )
+    .unwrap_err();
+    assert_eq!(
+        e.0,
+        [
+            "selectors[1] \"GPU\": duplicate name, already used by selectors[0] (names are compared ignoring case)",
+            "selectors[2] \"gpu\": duplicate name, already used by selectors[0]",
+        ]
+    );
+}
+
+#[test]
+fn a_json_string_counts_only_once_it_parses() {
+    // The first selector, read before the syntax error, adds nothing of its own.
+    assert_eq!(
+        read(r#"{"selectors": "[{\"name\": \"a\"}, x]"}"#)
+            .unwrap_err()
+            .0,
+        ["selectors: the JSON string does not parse: expected value at line 1 column 17"]
+    );
+    // Inside the string, a string is not read again as JSON.
+    assert_eq!(
+        read(r#"{"selectors": "\"[]\""}"#).unwrap_err().0,
+        ["selectors: expected a list, found \"[]\""]
+    );
+    assert_eq!(read(r#"{"selectors": "null"}"#).unwrap().selectors, []);
 }
 
 #[test]

@@ -362,11 +362,11 @@ pub(super) fn native(
             }),
         );
         push(
-            "parse text + Profile::from_settings (mixed)",
+            "settings text → Checked (mixed, as validate)",
             n,
             time_native(budget, || {
-                let value: Value = serde_json::from_str(&text).expect("JSON");
-                Profile::from_settings(&value).expect("valid settings");
+                let Checked(checked) = serde_json::from_str(&text).expect("JSON");
+                checked.expect("valid settings");
             }),
         );
         let object_only = settings(SettingsKind::ObjectOnly, n, Last::Object);

@@ -109,7 +109,7 @@ pub(super) fn verdicts(report: &Report) -> Vec<String> {
         }
         let ratio = (KWCTL_FLOOR_US + own + host) / KWCTL_FLOOR_US;
         lines.push(format!(
-            "- `kwctl bench` (not run here: kwctl is not installed), {pod} pod, 1–10 selectors: kwctl's floor of ≈ {KWCTL_FLOOR_US:.0} µs (shared/bench/README.md) + the policy's own cost over the floor ({}){} projects to ≈ {ratio:.2}× ({} 2.0×; a projection, not a measurement).",
+            "- `kwctl bench`, projected (this benchmark does not run kwctl), {pod} pod, 1–10 selectors: kwctl's floor of ≈ {KWCTL_FLOOR_US:.0} µs (shared/bench/README.md) + the policy's own cost over the floor ({}){} projects to ≈ {ratio:.2}× ({} 2.0×; a projection, not a measurement).",
             us(own),
             if pod == "match" {
                 format!(" + the host's work on the mutated answer ({})", us(host))
@@ -150,7 +150,7 @@ pub(super) fn verdicts(report: &Report) -> Vec<String> {
     ));
     let size = report.policy.bytes;
     lines.push(format!(
-        "- **Release module ≤ 300 KB: {}** — `policy.wasm` is {size} bytes ({:.1} KB).",
+        "- **Release module ≤ 600 KB: {}** — `policy.wasm` is {size} bytes ({:.1} KB).",
         if size <= SIZE_TARGET_BYTES {
             "met"
         } else {
@@ -419,7 +419,7 @@ pub(super) fn render_markdown(report: &Report, markdown: &Path, svg: &Path) -> S
 
     md.push_str("\n### Decision core on the host\n\n");
     md.push_str(
-        "`Profile::from_settings` (what `validate` compiles settings with, on every request) and `evaluate_pod` \
+        "`Profile::from_settings` (from a parsed `Value`), the settings' text read into `settings::Checked` (what `validate` does on every request) and `evaluate_pod` \
          (the decision `validate` makes on a pod the screen did not accept) called directly from the harness (no wasm, no envelope, no answer serialisation); and the host's own work \
          on a mutated answer (parse it, compute the JSON patch), which any mutating policy costs the host. Built in the dev profile: `eci-profile` itself at opt-level 1 with debug assertions, so these \
          are upper bounds for native code.\n\n",
