@@ -14,9 +14,9 @@ use crate::label_selector::LabelSelector;
 use crate::scheduling::{Toleration, TolerationOperator};
 pub use read::Checked;
 use read::Tree;
+pub(crate) use read::compile_selectors;
 use serde::Deserialize;
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 
 /// The label eci-profile's built-in selectors look for, on pods and on namespaces.
@@ -287,68 +287,6 @@ fn compile_config_map_ref<J: Json>(value: &J, errors: &mut Vec<String>) -> Optio
         }
     }
     (errors.len() == before).then_some(ConfigMapRef { namespace, name })
-}
-
-/// `selectors` as a list, or as the JSON string of the eci-profile ConfigMap.
-pub(crate) fn compile_selectors(value: &Tree, errors: &mut Vec<String>) -> Vec<Selector> {
-    match value {
-        Tree::Str(text) => read::compile_selector_text(text, errors),
-        _ => compile_selector_list(value, errors),
-    }
-}
-
-/// `selectors` held in a tree: a list, or `null` for none.
-fn compile_selector_list(list: &Tree, errors: &mut Vec<String>) -> Vec<Selector> {
-    let items = match opt_array(Some(list), "selectors") {
-        Ok(items) => items.unwrap_or_default(),
-        Err(e) => {
-            errors.push(e);
-            return Vec::new();
-        }
-    };
-    let mut selectors = SelectorList::default();
-    for raw in items {
-        selectors.push(raw, errors);
-    }
-    selectors.selectors
-}
-
-/// Selectors compiled one at a time, and the names seen so far, borrowed
-/// from the text the selectors are read from.
-#[derive(Default)]
-struct SelectorList<'a> {
-    selectors: Vec<Selector>,
-    /// Lower-cased name → (first index, name as written): duplicates in O(n).
-    names: HashMap<Cow<'a, str>, (usize, Cow<'a, str>)>,
-    /// How many selectors were read, compiled or not.
-    read: usize,
-}
-
-impl<'a> SelectorList<'a> {
-    fn push(&mut self, raw: &Tree<'a>, errors: &mut Vec<String>) {
-        let index = self.read;
-        self.read += 1;
-        let name = match raw.as_map().and_then(|map| map.lookup("name")) {
-            Some(Tree::Str(name)) if !name.is_empty() => Some(name),
-            _ => None,
-        };
-        let lower = name.map(|name| match name {
-            Cow::Borrowed(name) => name_key(name),
-            Cow::Owned(name) => Cow::Owned(name.to_ascii_lowercase()),
-        });
-        let earlier = lower
-            .as_ref()
-            .and_then(|lower| self.names.get(lower))
-            .map(|(first, original)| (*first, &**original));
-        if let Some(selector) = compile_selector(raw, index, earlier, errors) {
-            self.selectors.push(selector);
-        }
-        if let (Some(name), Some(lower)) = (name, lower) {
-            self.names
-                .entry(lower)
-                .or_insert_with(|| (index, name.clone()));
-        }
-    }
 }
 
 /// A selector name as duplicates are found: ignoring ASCII case (Unicode

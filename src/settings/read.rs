@@ -3,12 +3,13 @@
 //! the settings read as one tree were about five times their text, and every
 //! page a fresh instance touches is a page fault (BENCHMARKS.md, "One path").
 
-use super::{Profile, Selector, SelectorList, SettingsError, compile_selector_list};
-use crate::json_path::opt_object;
+use super::{Profile, Selector, SettingsError, compile_selector, name_key};
+use crate::json_path::{Json, JsonMap, opt_array, opt_object};
 use serde::Deserialize;
 use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 
 /// A JSON tree that borrows its strings from the text it is read from.
@@ -134,7 +135,11 @@ impl<'de> Reader<'de> for Selectors<'_> {
     type Out = Vec<Selector>;
 
     fn other(self, value: Tree) -> Vec<Selector> {
-        compile_selector_list(&value, self.0)
+        // Not a list: `null` is none, anything else is refused.
+        if let Err(e) = opt_array(Some(&value), "selectors") {
+            self.0.push(e);
+        }
+        Vec::new()
     }
 
     fn list<A: SeqAccess<'de>>(self, mut list: A) -> Result<Vec<Selector>, A::Error> {
@@ -153,8 +158,55 @@ impl<'de> Reader<'de> for Selectors<'_> {
     }
 }
 
+/// `selectors` held in a tree (the ConfigMap's `data.selectors`): read as
+/// the settings' own are.
+pub(crate) fn compile_selectors(value: &Tree, errors: &mut Vec<String>) -> Vec<Selector> {
+    // Reading a tree cannot fail: it was JSON.
+    let read: Result<_, serde::de::value::Error> =
+        Kinds(Selectors(errors, true)).deserialize(value);
+    read.unwrap_or_default()
+}
+
+/// Selectors compiled one at a time, and the names seen so far, borrowed
+/// from the text the selectors are read from.
+#[derive(Default)]
+struct SelectorList<'a> {
+    selectors: Vec<Selector>,
+    /// Lower-cased name → (first index, name as written): duplicates in O(n).
+    names: HashMap<Cow<'a, str>, (usize, Cow<'a, str>)>,
+    /// How many selectors were read, compiled or not.
+    read: usize,
+}
+
+impl<'a> SelectorList<'a> {
+    fn push(&mut self, raw: &Tree<'a>, errors: &mut Vec<String>) {
+        let index = self.read;
+        self.read += 1;
+        let name = match raw.as_map().and_then(|map| map.lookup("name")) {
+            Some(Tree::Str(name)) if !name.is_empty() => Some(name),
+            _ => None,
+        };
+        let lower = name.map(|name| match name {
+            Cow::Borrowed(name) => name_key(name),
+            Cow::Owned(name) => Cow::Owned(name.to_ascii_lowercase()),
+        });
+        let earlier = lower
+            .as_ref()
+            .and_then(|lower| self.names.get(lower))
+            .map(|(first, original)| (*first, &**original));
+        if let Some(selector) = compile_selector(raw, index, earlier, errors) {
+            self.selectors.push(selector);
+        }
+        if let (Some(name), Some(lower)) = (name, lower) {
+            self.names
+                .entry(lower)
+                .or_insert_with(|| (index, name.clone()));
+        }
+    }
+}
+
 /// `selectors` as the JSON string of the eci-profile ConfigMap.
-pub(super) fn compile_selector_text(text: &str, errors: &mut Vec<String>) -> Vec<Selector> {
+fn compile_selector_text(text: &str, errors: &mut Vec<String>) -> Vec<Selector> {
     if text.trim().is_empty() {
         return Vec::new();
     }
