@@ -26,85 +26,73 @@ pub struct ClusterParam {
     pub note: &'static str,
 }
 
-const fn param(
-    key: &'static str,
-    annotation: Option<&'static str>,
-    note: &'static str,
-) -> ClusterParam {
-    ClusterParam {
-        key,
-        annotation,
-        note,
-    }
-}
-
 /// Every cluster-level parameter, in the order the documentation lists them.
 pub const CLUSTER_PARAMS: &[ClusterParam] = &[
-    param(
-        "enableClusterIp",
-        None,
-        "Whether ECI pods can reach the cluster's ClusterIP Services.",
-    ),
-    param(
-        "enableHybridMode",
-        None,
-        "Hybrid-cloud mode, for clusters whose API server is outside the VPC of the ECI pods.",
-    ),
-    param(
-        "enableLinuxArm64Node",
-        None,
-        "Whether virtual-kubelet also creates ARM-based virtual nodes.",
-    ),
-    param(
-        "enableLogController",
-        None,
-        "Whether Simple Log Service CRDs collect ECI pod logs (needs slsMachineGroup).",
-    ),
-    param(
-        "enablePVCController",
-        None,
-        "Whether disks bound to PersistentVolumeClaims are expanded online.",
-    ),
-    param(
-        "enablePrivateZone",
-        None,
-        "Whether ECI pods resolve domain names through PrivateZone.",
-    ),
-    param(
-        "enableReuseSSLKey",
-        None,
-        "Whether all ECI pods share one SSL certificate instead of one each.",
-    ),
-    param(
-        "featureGates",
-        None,
-        "virtual-kubelet feature gates; only WaitForFirstConsumer is supported.",
-    ),
-    param(
-        "resourceGroupId",
-        Some("k8s.aliyun.com/eci-resource-group-id"),
-        "Resource group the elastic container instances belong to.",
-    ),
-    param(
-        "securityGroupId",
-        Some("k8s.aliyun.com/eci-security-group"),
-        "Security group of ECI pods.",
-    ),
-    param(
-        "slsMachineGroup",
-        None,
-        "Simple Log Service machine group of ECI pods, used with enableLogController.",
-    ),
-    param(
-        "vSwitchIds",
-        Some("k8s.aliyun.com/eci-vswitch"),
-        "Comma-separated vSwitch IDs, and so zones, in which ECI pods are created.",
-    ),
-    param(
-        "vpcId",
-        None,
-        "VPC of ECI pods; a pod's VPC follows from its vSwitches.",
-    ),
+    ClusterParam {
+        key: "enableClusterIp",
+        annotation: None,
+        note: "Whether ECI pods can reach the cluster's ClusterIP Services.",
+    },
+    ClusterParam {
+        key: "enableHybridMode",
+        annotation: None,
+        note: "Hybrid-cloud mode, for clusters whose API server is outside the VPC of the ECI pods.",
+    },
+    ClusterParam {
+        key: "enableLinuxArm64Node",
+        annotation: None,
+        note: "Whether virtual-kubelet also creates ARM-based virtual nodes.",
+    },
+    ClusterParam {
+        key: "enableLogController",
+        annotation: None,
+        note: "Whether Simple Log Service CRDs collect ECI pod logs (needs slsMachineGroup).",
+    },
+    ClusterParam {
+        key: "enablePVCController",
+        annotation: None,
+        note: "Whether disks bound to PersistentVolumeClaims are expanded online.",
+    },
+    ClusterParam {
+        key: "enablePrivateZone",
+        annotation: None,
+        note: "Whether ECI pods resolve domain names through PrivateZone.",
+    },
+    ClusterParam {
+        key: "enableReuseSSLKey",
+        annotation: None,
+        note: "Whether all ECI pods share one SSL certificate instead of one each.",
+    },
+    ClusterParam {
+        key: "featureGates",
+        annotation: None,
+        note: "virtual-kubelet feature gates; only WaitForFirstConsumer is supported.",
+    },
+    ClusterParam {
+        key: "resourceGroupId",
+        annotation: Some("k8s.aliyun.com/eci-resource-group-id"),
+        note: "Resource group the elastic container instances belong to.",
+    },
+    ClusterParam {
+        key: "securityGroupId",
+        annotation: Some("k8s.aliyun.com/eci-security-group"),
+        note: "Security group of ECI pods.",
+    },
+    ClusterParam {
+        key: "slsMachineGroup",
+        annotation: None,
+        note: "Simple Log Service machine group of ECI pods, used with enableLogController.",
+    },
+    ClusterParam {
+        key: "vSwitchIds",
+        annotation: Some("k8s.aliyun.com/eci-vswitch"),
+        note: "Comma-separated vSwitch IDs, and so zones, in which ECI pods are created.",
+    },
+    ClusterParam {
+        key: "vpcId",
+        annotation: None,
+        note: "VPC of ECI pods; a pod's VPC follows from its vSwitches.",
+    },
 ];
 
 /// Spellings of seed 004's text-extracted copy (`I` read as `l`, a transposed `tc`).

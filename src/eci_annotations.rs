@@ -240,12 +240,11 @@ pub fn check_annotation(key: &str, value: &str) -> Result<(), String> {
     if let Some(entry) = KNOWN.iter().find(|k| k.key == key) {
         return check_value(entry.kind, value);
     }
-    match near_miss(key) {
-        Some(suggestion) => Err(format!(
+    near_miss(key).map_or(Ok(()), |suggestion| {
+        Err(format!(
             "unknown ECI annotation; did you mean \"{suggestion}\"?"
-        )),
-        None => Ok(()),
-    }
+        ))
+    })
 }
 
 #[cfg(test)]

@@ -2,10 +2,13 @@
 //! priority order without ever overwriting. The pod's own value wins, then
 //! the earliest selector, because a key once present is never touched.
 
-use crate::json_path::{object_entry, show};
+use crate::json_path::{field, object_entry, opt_object};
 use crate::scheduling::Addition;
 use crate::settings::Effect;
 use serde_json::{Map, Value};
+
+/// How an added key is reported.
+type Record = fn(String, String) -> Addition;
 
 /// Adds the effect's keys that `pod.metadata` lacks; returns what was added.
 pub fn apply_effect(
@@ -17,50 +20,28 @@ pub fn apply_effect(
         return Ok(added);
     }
     let metadata = object_entry(pod, "metadata", "metadata")?;
-    add_missing(
-        metadata,
-        "annotations",
-        &effect.annotations,
-        &mut added,
-        Addition::Annotation,
-    )?;
-    add_missing(
-        metadata,
-        "labels",
-        &effect.labels,
-        &mut added,
-        Addition::Label,
-    )?;
-    Ok(added)
-}
-
-fn add_missing(
-    metadata: &mut Map<String, Value>,
-    which: &str,
-    pairs: &[(String, String)],
-    added: &mut Vec<Addition>,
-    record: fn(String, String) -> Addition,
-) -> Result<(), String> {
-    for (key, value) in pairs {
-        let present = match metadata.get(which) {
-            Some(Value::Object(map)) => map.contains_key(key),
-            Some(Value::Null) | None => false,
-            Some(other) => {
-                return Err(format!(
-                    "metadata.{which}: expected a mapping, found {}",
-                    show(other)
-                ));
+    let maps = [
+        (
+            "annotations",
+            &effect.annotations,
+            Addition::Annotation as Record,
+        ),
+        ("labels", &effect.labels, Addition::Label as Record),
+    ];
+    for (which, pairs, record) in maps {
+        let path = field("metadata", which);
+        for (key, value) in pairs {
+            let present = opt_object(metadata.get(which), &path)?;
+            if !present.is_some_and(|map| map.contains_key(key)) {
+                // The map is created only when something goes into it, so an effect
+                // that adds nothing leaves no empty `annotations: {}` behind.
+                let map = object_entry(metadata, which, &path)?;
+                map.insert(key.clone(), Value::String(value.clone()));
+                added.push(record(key.clone(), value.clone()));
             }
-        };
-        if !present {
-            // The map is created only when something goes into it, so an effect
-            // that adds nothing leaves no empty `annotations: {}` behind.
-            let map = object_entry(metadata, which, which)?;
-            map.insert(key.clone(), Value::String(value.clone()));
-            added.push(record(key.clone(), value.clone()));
         }
     }
-    Ok(())
+    Ok(added)
 }
 
 #[cfg(test)]

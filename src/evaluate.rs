@@ -3,7 +3,7 @@
 //! `lib.rs` passes the real host capability; tests pass a closure.
 
 use crate::effects::apply_effect;
-use crate::json_path::{Json, JsonMap, opt_object, opt_string_map};
+use crate::json_path::{Json, JsonMap, opt_object, opt_string_map, show};
 use crate::label_selector::Labels;
 use crate::scheduling::{Addition, never_send_reasons, schedule};
 use crate::settings::{OnLookupError, Profile, VirtualNode};
@@ -83,10 +83,8 @@ impl<'a, F: FnOnce(&str) -> Result<NamespaceLabels, String>> Namespace<'a, F> {
             };
             self.labels = Some(result);
         }
-        match self.labels.as_ref().expect("set above") {
-            Ok(labels) => Ok(labels),
-            Err(reason) => Err(reason.clone()),
-        }
+        let labels = self.labels.as_ref().expect("set above");
+        labels.as_ref().map_err(Clone::clone)
     }
 }
 
@@ -166,9 +164,9 @@ where
     F: FnOnce(&str) -> Result<NamespaceLabels, String>,
 {
     let Some(object) = pod.as_object_mut() else {
+        let found = show(&pod);
         return Err(Stop::Malformed(format!(
-            "the object is not a mapping: {}",
-            crate::json_path::show(&pod)
+            "the object is not a mapping: {found}"
         )));
     };
     let vn = &profile.virtual_node;
@@ -198,10 +196,9 @@ where
     for _round in 0..=profile.selectors.len() {
         let before = report.additions.len();
         if !matched.is_empty() {
-            let added = schedule(object, vn)?;
-            report
-                .additions
-                .extend(added.into_iter().map(|a| (Source::VirtualNode, a)));
+            for added in schedule(object, vn)? {
+                report.additions.push((Source::VirtualNode, added));
+            }
         }
         let bound = !matched.is_empty() || node_selector_bound(object, vn)?;
         for (i, selector) in profile.selectors.iter().enumerate() {
@@ -211,10 +208,9 @@ where
                 bound
             };
             if applies {
-                let added = apply_effect(object, &selector.effect)?;
-                report
-                    .additions
-                    .extend(added.into_iter().map(|a| (Source::Selector(i), a)));
+                for added in apply_effect(object, &selector.effect)? {
+                    report.additions.push((Source::Selector(i), added));
+                }
             }
         }
         if report.additions.len() == before {
@@ -374,10 +370,8 @@ fn bound_by(node_selector: &impl Labels, vn: &VirtualNode) -> bool {
 /// The pod already asks for a virtual node: its nodeSelector holds every pair.
 fn node_selector_bound(pod: &Map<String, Value>, vn: &VirtualNode) -> Result<bool, String> {
     let spec = opt_object(pod.get("spec"), "spec")?;
-    let node_selector = string_map(
-        spec.and_then(|s| s.get("nodeSelector")),
-        "spec.nodeSelector",
-    )?;
+    let node_selector = spec.and_then(|s| s.get("nodeSelector"));
+    let node_selector = string_map(node_selector, "spec.nodeSelector")?;
     Ok(node_selector.is_some_and(|ns| bound_by(ns, vn)))
 }
 
@@ -390,10 +384,7 @@ pub fn namespace_labels(answer: &[u8]) -> Result<NamespaceLabels, String> {
     let namespace: serde_json_borrow::Value =
         serde_json::from_slice(answer).map_err(|e| not_a_namespace(e.to_string()))?;
     let Some(namespace) = namespace.as_map() else {
-        return Err(not_a_namespace(format!(
-            "found {}",
-            crate::json_path::show(&namespace)
-        )));
+        return Err(not_a_namespace(format!("found {}", show(&namespace))));
     };
     let metadata = opt_object(namespace.lookup("metadata"), "metadata").map_err(not_a_namespace)?;
     let labels = opt_string_map(metadata.and_then(|m| m.lookup("labels")), "metadata.labels")

@@ -89,37 +89,22 @@ impl JsonMap<Value> for Map<String, Value> {
 impl<'ctx> Json for serde_json_borrow::Value<'ctx> {
     type Map = ObjectAsVec<'ctx>;
     fn as_map(&self) -> Option<&Self::Map> {
-        match self {
-            Self::Object(map) => Some(map),
-            _ => None,
-        }
+        self.as_object()
     }
     fn as_list(&self) -> Option<&[Self]> {
-        match self {
-            Self::Array(items) => Some(items),
-            _ => None,
-        }
+        self.as_array()
     }
     fn as_str(&self) -> Option<&str> {
-        match self {
-            Self::Str(s) => Some(s),
-            _ => None,
-        }
+        Self::as_str(self)
     }
     fn as_i64(&self) -> Option<i64> {
-        match self {
-            Self::Number(n) => n.as_i64(),
-            _ => None,
-        }
+        Self::as_i64(self)
     }
     fn as_bool(&self) -> Option<bool> {
-        match self {
-            Self::Bool(b) => Some(*b),
-            _ => None,
-        }
+        Self::as_bool(self)
     }
     fn is_null(&self) -> bool {
-        matches!(self, Self::Null)
+        Self::is_null(self)
     }
     fn is_scalar(&self) -> bool {
         matches!(self, Self::Bool(_) | Self::Number(_))
@@ -141,17 +126,12 @@ impl<'ctx> JsonMap<serde_json_borrow::Value<'ctx>> for ObjectAsVec<'ctx> {
         serde_json_borrow::Value<'ctx>: 'a,
     {
         let mut sorted: Vec<_> = self.iter().collect();
-        // Stable: of a key given twice, the last comes last and is kept.
+        // Reversed, then sorted stably: of a key given twice, the last value
+        // comes first, and `dedup_by` keeps the first.
+        sorted.reverse();
         sorted.sort_by(|a, b| a.0.cmp(b.0));
-        let mut entries: Vec<(&str, &serde_json_borrow::Value<'ctx>)> =
-            Vec::with_capacity(sorted.len());
-        for entry in sorted {
-            match entries.last_mut() {
-                Some(last) if last.0 == entry.0 => *last = entry,
-                _ => entries.push(entry),
-            }
-        }
-        entries.into_iter()
+        sorted.dedup_by(|a, b| a.0 == b.0);
+        sorted.into_iter()
     }
     fn is_empty(&self) -> bool {
         ObjectAsVec::is_empty(self)
@@ -162,12 +142,10 @@ impl<'ctx> JsonMap<serde_json_borrow::Value<'ctx>> for ObjectAsVec<'ctx> {
 pub fn show<J: Json>(value: &J) -> String {
     const MAX: usize = 60;
     let text = value.to_value().to_string();
-    if text.chars().count() <= MAX {
-        return text;
+    match text.char_indices().nth(MAX) {
+        None => text,
+        Some((cut, _)) => format!("{}…", &text[..cut]),
     }
-    let mut cut: String = text.chars().take(MAX).collect();
-    cut.push('…');
-    cut
 }
 
 /// A place in a document for error messages, such as
@@ -198,12 +176,6 @@ pub trait AsBase {
 }
 
 impl AsBase for str {
-    fn as_base(&self) -> Base<'_> {
-        Base::Text(self)
-    }
-}
-
-impl AsBase for String {
     fn as_base(&self) -> Base<'_> {
         Base::Text(self)
     }
@@ -296,19 +268,38 @@ fn expected<J: Json>(path: Base, what: &str, found: &J) -> String {
     format!("{path}: expected {what}, found {}", show(found))
 }
 
+/// An optional value of the kind `read` takes: missing or `null` is `None`,
+/// another kind an error that names `what` was expected.
+fn optional<'a, J: Json, P: AsBase + ?Sized, T>(
+    value: Option<&'a J>,
+    path: &P,
+    what: &str,
+    read: impl FnOnce(&'a J) -> Option<T>,
+) -> Result<Option<T>, String> {
+    match value.filter(|v| !v.is_null()) {
+        None => Ok(None),
+        Some(v) => read(v)
+            .map(Some)
+            .ok_or_else(|| expected(path.as_base(), what, v)),
+    }
+}
+
 /// An optional object: missing or `null` is `None`.
 pub fn opt_object<'a, J: Json, P: AsBase + ?Sized>(
     value: Option<&'a J>,
     path: &P,
 ) -> Result<Option<&'a J::Map>, String> {
-    match value {
-        None => Ok(None),
-        Some(v) if v.is_null() => Ok(None),
-        Some(v) => v
-            .as_map()
-            .map(Some)
-            .ok_or_else(|| expected(path.as_base(), "a mapping", v)),
-    }
+    optional(value, path, "a mapping", J::as_map)
+}
+
+/// A required object: `null` too is an error.
+pub fn object<'a, J: Json, P: AsBase + ?Sized>(
+    value: &'a J,
+    path: &P,
+) -> Result<&'a J::Map, String> {
+    value
+        .as_map()
+        .ok_or_else(|| expected(path.as_base(), "a mapping", value))
 }
 
 /// [`opt_object`] for a compile step that collects its errors: `None` when
@@ -318,10 +309,7 @@ pub fn mapping_or_error<'a, J: Json, P: AsBase + ?Sized>(
     path: &P,
     errors: &mut Vec<String>,
 ) -> Option<&'a J::Map> {
-    opt_object(Some(value), path).unwrap_or_else(|e| {
-        errors.push(e);
-        None
-    })
+    or_push(opt_object(Some(value), path), errors).flatten()
 }
 
 /// An optional list: missing or `null` is `None`.
@@ -329,14 +317,7 @@ pub fn opt_array<'a, J: Json, P: AsBase + ?Sized>(
     value: Option<&'a J>,
     path: &P,
 ) -> Result<Option<&'a [J]>, String> {
-    match value {
-        None => Ok(None),
-        Some(v) if v.is_null() => Ok(None),
-        Some(v) => v
-            .as_list()
-            .map(Some)
-            .ok_or_else(|| expected(path.as_base(), "a list", v)),
-    }
+    optional(value, path, "a list", J::as_list)
 }
 
 /// An optional string: missing or `null` is `None`.
@@ -344,25 +325,30 @@ pub fn opt_str<'a, J: Json, P: AsBase + ?Sized>(
     value: Option<&'a J>,
     path: &P,
 ) -> Result<Option<&'a str>, String> {
-    match value {
-        None => Ok(None),
-        Some(v) if v.is_null() => Ok(None),
-        Some(v) => v
-            .as_str()
-            .map(Some)
-            .ok_or_else(|| expected(path.as_base(), "a string", v)),
-    }
+    optional(value, path, "a string", J::as_str)
 }
 
 /// An optional boolean: missing or `null` is `false`.
 pub fn opt_bool<J: Json, P: AsBase + ?Sized>(value: Option<&J>, path: &P) -> Result<bool, String> {
-    match value {
-        None => Ok(false),
-        Some(v) if v.is_null() => Ok(false),
-        Some(v) => v
-            .as_bool()
-            .ok_or_else(|| expected(path.as_base(), "true or false", v)),
-    }
+    Ok(optional(value, path, "true or false", J::as_bool)?.unwrap_or(false))
+}
+
+/// An optional integer: missing or `null` is `None`.
+pub fn opt_i64<J: Json, P: AsBase + ?Sized>(
+    value: Option<&J>,
+    path: &P,
+) -> Result<Option<i64>, String> {
+    optional(value, path, "an integer", J::as_i64)
+}
+
+/// The value of a step that collects its errors: `None` once its error is pushed.
+pub fn or_push<T>(result: Result<T, String>, errors: &mut Vec<String>) -> Option<T> {
+    result.map_err(|e| errors.push(e)).ok()
+}
+
+/// The message for a field a mapping does not know.
+pub fn unknown_field(path: impl Display, name: &str, known: &str) -> String {
+    format!("{path}: unknown field \"{name}\" (known fields: {known})")
 }
 
 /// A required string value in settings. YAML's unquoted `true` or `1` get a

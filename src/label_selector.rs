@@ -3,8 +3,8 @@
 //! further checks: evaluation cannot meet an invalid selector.
 
 use crate::json_path::{
-    At, Joined, Json, JsonMap, entry, field, item, mapping_or_error, opt_array, opt_object,
-    opt_str, setting_string, show,
+    At, Joined, Json, JsonMap, entry, field, item, mapping_or_error, object, opt_array, opt_str,
+    or_push, setting_string, show, unknown_field,
 };
 use crate::k8s_names::{label_key, label_pair, label_value};
 use serde_json::{Map, Value};
@@ -99,33 +99,21 @@ impl LabelSelector {
     pub fn compile<J: Json>(value: &J, path: At, errors: &mut Vec<String>) -> Option<Self> {
         let map = mapping_or_error(value, path, errors)?;
         let before = errors.len();
-        let mut requirements = Vec::new();
+        let mut out = Vec::new();
         // matchLabels first, then matchExpressions, as Kubernetes lists them.
         if let Some(labels) = map.lookup("matchLabels") {
-            compile_match_labels(
-                labels,
-                &field(path, "matchLabels"),
-                &mut requirements,
-                errors,
-            );
+            compile_match_labels(labels, &field(path, "matchLabels"), &mut out, errors);
         }
         if let Some(exprs) = map.lookup("matchExpressions") {
-            compile_match_expressions(
-                exprs,
-                &field(path, "matchExpressions"),
-                &mut requirements,
-                errors,
-            );
+            compile_match_expressions(exprs, &field(path, "matchExpressions"), &mut out, errors);
         }
         for (name, _) in map
             .entries()
             .filter(|(k, _)| !matches!(*k, "matchLabels" | "matchExpressions"))
         {
-            errors.push(format!(
-                "{path}: unknown field \"{name}\" (known fields: matchLabels, matchExpressions)"
-            ));
+            errors.push(unknown_field(path, name, "matchLabels, matchExpressions"));
         }
-        (errors.len() == before).then_some(LabelSelector { requirements })
+        (errors.len() == before).then_some(LabelSelector { requirements: out })
     }
 }
 
@@ -163,12 +151,8 @@ fn compile_match_labels<J: Json>(
     };
     for (key, value) in map.entries() {
         let here = entry(path, key);
-        let value = match setting_string(value, &here) {
-            Ok(v) => v,
-            Err(e) => {
-                errors.push(e);
-                continue;
-            }
+        let Some(value) = or_push(setting_string(value, &here), errors) else {
+            continue;
         };
         if passes(label_pair(key, value), &here, errors) {
             out.push(Requirement::Equals(key.to_owned(), value.to_owned()));
@@ -182,17 +166,34 @@ fn compile_match_expressions<J: Json>(
     out: &mut Vec<Requirement>,
     errors: &mut Vec<String>,
 ) {
-    let items = match opt_array(Some(value), path) {
-        Ok(Some(items)) => items,
-        Ok(None) => return,
-        Err(e) => return errors.push(e),
+    let Some(Some(items)) = or_push(opt_array(Some(value), path), errors) else {
+        return;
     };
     for (i, expr) in items.iter().enumerate() {
-        let here = item(path, i);
-        if let Some(r) = compile_expression(expr, &here, errors) {
-            out.push(r);
-        }
+        out.extend(compile_expression(expr, &item(path, i), errors));
     }
+}
+
+/// The fields of a match expression, with their types: only the first
+/// problem, since the others would follow from it.
+fn expression_fields<'a, J: Json>(
+    expr: &'a J,
+    path: At,
+) -> Result<(&'a str, &'a str, Option<&'a [J]>), String> {
+    let map = object(expr, path)?;
+    if let Some((unknown, _)) = map
+        .entries()
+        .find(|(k, _)| !matches!(*k, "key" | "operator" | "values"))
+    {
+        return Err(unknown_field(path, unknown, "key, operator, values"));
+    }
+    let key = opt_str(map.lookup("key"), &field(path, "key"))?;
+    let key = key.ok_or_else(|| format!("{path}: key is required"))?;
+    let operator = opt_str(map.lookup("operator"), &field(path, "operator"))?;
+    let operator = operator
+        .ok_or_else(|| format!("{path}: operator is required (In, NotIn, Exists, DoesNotExist)"))?;
+    let values = opt_array(map.lookup("values"), &field(path, "values"))?;
+    Ok((key, operator, values))
 }
 
 fn compile_expression<J: Json>(
@@ -200,72 +201,20 @@ fn compile_expression<J: Json>(
     path: At,
     errors: &mut Vec<String>,
 ) -> Option<Requirement> {
-    let map = match opt_object(Some(expr), path) {
-        Ok(Some(map)) => map,
-        Ok(None) => {
-            errors.push(format!("{path}: expected a mapping, found null"));
-            return None;
+    let (key, operator, items) = or_push(expression_fields(expr, path), errors)?;
+    let items = items.unwrap_or_default();
+    let values_path = field(path, "values");
+    let mut values = Vec::new();
+    for (i, v) in items.iter().enumerate() {
+        if let Some(v) = or_push(setting_string(v, &item(&values_path, i)), errors) {
+            values.push(v.to_string());
         }
-        Err(e) => {
-            errors.push(e);
-            return None;
-        }
-    };
-    if let Some((unknown, _)) = map
-        .entries()
-        .find(|(k, _)| !matches!(*k, "key" | "operator" | "values"))
-    {
-        errors.push(format!(
-            "{path}: unknown field \"{unknown}\" (known fields: key, operator, values)"
-        ));
+    }
+    // A value of the wrong type is already reported: no second error
+    // saying the operator lacks values.
+    if values.len() < items.len() {
         return None;
     }
-    let key = match opt_str(map.lookup("key"), &field(path, "key")) {
-        Ok(Some(key)) => key,
-        Ok(None) => {
-            errors.push(format!("{path}: key is required"));
-            return None;
-        }
-        Err(e) => {
-            errors.push(e);
-            return None;
-        }
-    };
-    let operator = match opt_str(map.lookup("operator"), &field(path, "operator")) {
-        Ok(Some(op)) => op,
-        Ok(None) => {
-            errors.push(format!(
-                "{path}: operator is required (In, NotIn, Exists, DoesNotExist)"
-            ));
-            return None;
-        }
-        Err(e) => {
-            errors.push(e);
-            return None;
-        }
-    };
-    let values_path = field(path, "values");
-    let values: Vec<String> = match opt_array(map.lookup("values"), &values_path) {
-        Ok(items) => {
-            let mut values = Vec::new();
-            for (i, v) in items.unwrap_or_default().iter().enumerate() {
-                match setting_string(v, &item(&values_path, i)) {
-                    Ok(s) => values.push(s.to_string()),
-                    Err(e) => errors.push(e),
-                }
-            }
-            // A value of the wrong type is already reported: no second error
-            // saying the operator lacks values.
-            if values.len() < items.unwrap_or_default().len() {
-                return None;
-            }
-            values
-        }
-        Err(e) => {
-            errors.push(e);
-            return None;
-        }
-    };
     let key_ok = passes(label_key(key), &field(path, "key"), errors);
     let mut values_ok = true;
     for (i, v) in values.iter().enumerate() {
@@ -273,31 +222,23 @@ fn compile_expression<J: Json>(
     }
     let key = key.to_string();
     let requirement = match operator {
-        "In" | "NotIn" if values.is_empty() => {
-            errors.push(format!(
-                "{path}: operator {operator} needs at least one value"
-            ));
-            return None;
-        }
-        "Exists" | "DoesNotExist" if !values.is_empty() => {
-            errors.push(format!(
-                "{path}: operator {operator} takes no values, found {}",
-                show(&Value::from(values))
-            ));
-            return None;
-        }
-        "In" => Requirement::In(key, values),
-        "NotIn" => Requirement::NotIn(key, values),
-        "Exists" => Requirement::Exists(key),
-        "DoesNotExist" => Requirement::DoesNotExist(key),
-        other => {
-            errors.push(format!(
-                "{path}: operator {} is not one of In, NotIn, Exists, DoesNotExist",
-                show(&serde_json::Value::from(other))
-            ));
-            return None;
-        }
+        "In" | "NotIn" if values.is_empty() => Err(format!(
+            "{path}: operator {operator} needs at least one value"
+        )),
+        "Exists" | "DoesNotExist" if !values.is_empty() => Err(format!(
+            "{path}: operator {operator} takes no values, found {}",
+            show(&Value::from(values))
+        )),
+        "In" => Ok(Requirement::In(key, values)),
+        "NotIn" => Ok(Requirement::NotIn(key, values)),
+        "Exists" => Ok(Requirement::Exists(key)),
+        "DoesNotExist" => Ok(Requirement::DoesNotExist(key)),
+        other => Err(format!(
+            "{path}: operator {} is not one of In, NotIn, Exists, DoesNotExist",
+            show(&serde_json::Value::from(other))
+        )),
     };
+    let requirement = or_push(requirement, errors)?;
     (key_ok && values_ok).then_some(requirement)
 }
 

@@ -75,12 +75,10 @@ fn validate(payload: &[u8]) -> CallResult {
 /// The verdict on one request, and its warnings.
 fn decide(payload: &[u8]) -> anyhow::Result<(Verdict, Vec<String>)> {
     const READ_REQUEST: &str = "cannot read the admission request";
-    let Mapping(payload) = serde_json::from_slice::<Mapping<Payload>>(payload)
-        .map_err(anyhow::Error::new)
-        .context(READ_REQUEST)?;
-    let request = match payload.request {
-        Some(Mapping(request)) => request,
-        None => return Err(anyhow!("missing field `request`").context(READ_REQUEST)),
+    let Mapping(payload) =
+        serde_json::from_slice::<Mapping<Payload>>(payload).context(READ_REQUEST)?;
+    let Some(Mapping(request)) = payload.request else {
+        return Err(anyhow!("missing field `request`").context(READ_REQUEST));
     };
     let kind = &request.kind.0;
     let sub_resource = request.sub_resource.as_deref().unwrap_or_default();
@@ -123,9 +121,7 @@ fn decide(payload: &[u8]) -> anyhow::Result<(Verdict, Vec<String>)> {
             Screen::Evaluate(lookup) => looked_up = lookup,
         }
     }
-    let pod: Value = serde_json::from_str(object.get())
-        .map_err(anyhow::Error::new)
-        .context("cannot read the pod")?;
+    let pod: Value = serde_json::from_str(object.get()).context("cannot read the pod")?;
     let namespace = request_namespace.or(pod["metadata"]["namespace"].as_str());
     let namespace = namespace.unwrap_or_default().to_owned();
     // A namespace read while screening is handed on: one lookup per request.

@@ -6,9 +6,8 @@
 
 use crate::cluster_params::cluster_param;
 use crate::eci_annotations::check_annotation;
-use crate::json_path::{Joined, Json, JsonMap, entry, opt_object, setting_string, show};
-use crate::settings::default_selectors;
-use crate::settings::{ConfigMapRef, Effect, Selector, compile_selectors};
+use crate::json_path::{Joined, Json, JsonMap, entry, opt_object, or_push, setting_string, show};
+use crate::settings::{ConfigMapRef, Effect, Selector, compile_selectors, default_selectors};
 use crate::warnings::first_line;
 
 /// The effect-only selector that carries the ConfigMap's cluster-level keys,
@@ -40,7 +39,8 @@ pub fn selectors(
     let answer = answer
         .map_err(|reason| format!("cannot read ConfigMap {config_map}: {}", first_line(reason)))?;
     let mut errors = Vec::new();
-    let selectors = read(answer, &mut errors);
+    let read = read(answer, &mut errors);
+    let selectors = or_push(read, &mut errors).unwrap_or_default();
     if errors.is_empty() {
         Ok(selectors)
     } else {
@@ -48,28 +48,16 @@ pub fn selectors(
     }
 }
 
-fn read(answer: &[u8], errors: &mut Vec<String>) -> Vec<Selector> {
-    let config_map: serde_json_borrow::Value = match serde_json::from_slice(answer) {
-        Ok(config_map) => config_map,
-        Err(e) => {
-            errors.push(format!("the host's answer is not a ConfigMap: {e}"));
-            return Vec::new();
-        }
-    };
+/// The answer's selectors; `Err` when there are none to read, and `errors`
+/// for those that are refused.
+fn read(answer: &[u8], errors: &mut Vec<String>) -> Result<Vec<Selector>, String> {
+    let not_a_config_map = |why: String| format!("the host's answer is not a ConfigMap: {why}");
+    let config_map: serde_json_borrow::Value =
+        serde_json::from_slice(answer).map_err(|e| not_a_config_map(e.to_string()))?;
     let Some(config_map) = config_map.as_map() else {
-        errors.push(format!(
-            "the host's answer is not a ConfigMap: found {}",
-            show(&config_map)
-        ));
-        return Vec::new();
+        return Err(not_a_config_map(format!("found {}", show(&config_map))));
     };
-    let data = match opt_object(config_map.lookup("data"), "data") {
-        Ok(data) => data,
-        Err(e) => {
-            errors.push(e);
-            return Vec::new();
-        }
-    };
+    let data = opt_object(config_map.lookup("data"), "data")?;
     let mut selectors = match data.and_then(|data| data.lookup("selectors")) {
         None => default_selectors(),
         Some(text) => compile_selectors(text, errors),
@@ -94,12 +82,11 @@ fn read(answer: &[u8], errors: &mut Vec<String>) -> Vec<Selector> {
     if !effect.is_empty() {
         selectors.push(Selector {
             name: CLUSTER_KEYS_SELECTOR.to_owned(),
-            namespace_selector: None,
-            object_selector: None,
             effect,
+            ..Selector::default()
         });
     }
-    selectors
+    Ok(selectors)
 }
 
 #[cfg(test)]

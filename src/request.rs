@@ -21,12 +21,10 @@ pub struct Payload<'a> {
 }
 
 /// The fields of an AdmissionRequest that route it; the pod stays raw.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", default)]
 pub struct Request<'a> {
-    #[serde(default)]
     pub kind: Mapping<Kind>,
-    #[serde(default)]
     pub operation: String,
     pub sub_resource: Option<String>,
     pub namespace: Option<String>,
@@ -36,10 +34,9 @@ pub struct Request<'a> {
 
 /// The request's GroupVersionKind (the version does not matter here).
 #[derive(Deserialize, Default)]
+#[serde(default)]
 pub struct Kind {
-    #[serde(default)]
     pub group: String,
-    #[serde(default)]
     pub kind: String,
 }
 
@@ -71,9 +68,8 @@ pub struct SpecProbe<'a> {
 impl<'a> PodProbe<'a> {
     /// The probe of a pod's text; `None` when anything is unusual.
     pub fn read(text: &'a str) -> Option<Self> {
-        serde_json::from_str::<Mapping<PodProbe>>(text)
-            .ok()
-            .map(|m| m.0)
+        let Mapping(probe) = serde_json::from_str(text).ok()?;
+        Some(probe)
     }
 
     pub fn namespace(&self) -> Option<&'a str> {

@@ -2,21 +2,22 @@
 //! pairs and tolerations to add (never duplicated).
 
 use crate::json_path::{
-    At, Joined, Json, JsonMap, entry, field, item, object_entry, opt_array, opt_object, opt_str,
-    show,
+    At, Joined, Json, JsonMap, entry, field, item, object, object_entry, opt_array, opt_i64,
+    opt_object, opt_str, show, unknown_field,
 };
 use crate::k8s_names::{label_key, label_value};
 use crate::settings::VirtualNode;
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TolerationOperator {
+    #[default]
     Equal,
     Exists,
 }
 
 /// A Kubernetes toleration. Empty `key`/`effect` mean "any", as in Kubernetes.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Toleration {
     pub key: String,
     pub operator: TolerationOperator,
@@ -32,15 +33,8 @@ impl Toleration {
     /// Reads a toleration from a pod (`strict: false`) or from settings
     /// (`strict: true`: unknown fields refused); only types are checked here.
     pub fn from_json<J: Json>(raw: &J, path: At, strict: bool) -> Result<Toleration, String> {
-        let map = opt_object(Some(raw), path)?
-            .ok_or_else(|| format!("{path}: expected a mapping, found null"))?;
-        let mut t = Toleration {
-            key: String::new(),
-            operator: TolerationOperator::Equal,
-            value: String::new(),
-            effect: String::new(),
-            toleration_seconds: None,
-        };
+        let map = object(raw, path)?;
+        let mut t = Toleration::default();
         for (name, value) in map.entries() {
             let here = field(path, name);
             match name {
@@ -59,14 +53,7 @@ impl Toleration {
                         }
                     }
                 }
-                "tolerationSeconds" => {
-                    t.toleration_seconds = match value.is_null() {
-                        true => None,
-                        false => Some(value.as_i64().ok_or_else(|| {
-                            format!("{here}: expected an integer, found {}", show(value))
-                        })?),
-                    }
-                }
+                "tolerationSeconds" => t.toleration_seconds = opt_i64(Some(value), &here)?,
                 _ => {}
             }
         }
@@ -76,9 +63,7 @@ impl Toleration {
                 .entries()
                 .find(|(k, _)| !TOLERATION_FIELDS.split(", ").any(|f| f == *k))
         {
-            return Err(format!(
-                "{path}: unknown field \"{unknown}\" (known fields: {TOLERATION_FIELDS})"
-            ));
+            return Err(unknown_field(path, unknown, TOLERATION_FIELDS));
         }
         Ok(t)
     }
@@ -169,10 +154,8 @@ pub fn never_send_reasons(
     let metadata = opt_object(pod.get("metadata"), "metadata")?;
     let spec = opt_object(pod.get("spec"), "spec")?;
 
-    let owners = opt_array(
-        metadata.and_then(|m| m.get("ownerReferences")),
-        "metadata.ownerReferences",
-    )?;
+    let owners = metadata.and_then(|m| m.get("ownerReferences"));
+    let owners = opt_array(owners, "metadata.ownerReferences")?;
     for (i, owner) in owners.unwrap_or_default().iter().enumerate() {
         let here = item("metadata.ownerReferences", i);
         let owner = opt_object(Some(owner), &here)?;
@@ -187,10 +170,8 @@ pub fn never_send_reasons(
         }
     }
 
-    let annotations = opt_object(
-        metadata.and_then(|m| m.get("annotations")),
-        "metadata.annotations",
-    )?;
+    let annotations = metadata.and_then(|m| m.get("annotations"));
+    let annotations = opt_object(annotations, "metadata.annotations")?;
     if annotations.is_some_and(|a| a.contains_key("kubernetes.io/config.mirror")) {
         reasons.push("it is a mirror pod of a static pod".into());
     }
@@ -201,10 +182,8 @@ pub fn never_send_reasons(
         reasons.push(format!("spec.nodeName is already \"{node}\""));
     }
 
-    let node_selector = opt_object(
-        spec.and_then(|s| s.get("nodeSelector")),
-        "spec.nodeSelector",
-    )?;
+    let node_selector = spec.and_then(|s| s.get("nodeSelector"));
+    let node_selector = opt_object(node_selector, "spec.nodeSelector")?;
     for (key, want) in &vn.node_selector {
         if let Some(have) = node_selector.and_then(|ns| ns.get(key)) {
             let have = opt_str(Some(have), &entry("spec.nodeSelector", key))?.unwrap_or("");
@@ -231,10 +210,8 @@ fn affinity_excludes_virtual_nodes(
 ) -> Result<Option<String>, String> {
     const BASE: &str = "spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution";
     let affinity = opt_object(spec.and_then(|s| s.get("affinity")), "spec.affinity")?;
-    let node_affinity = opt_object(
-        affinity.and_then(|a| a.get("nodeAffinity")),
-        "spec.affinity.nodeAffinity",
-    )?;
+    let node_affinity = affinity.and_then(|a| a.get("nodeAffinity"));
+    let node_affinity = opt_object(node_affinity, "spec.affinity.nodeAffinity")?;
     let Some(required) = opt_object(
         node_affinity.and_then(|n| n.get("requiredDuringSchedulingIgnoredDuringExecution")),
         BASE,
@@ -254,11 +231,8 @@ fn affinity_excludes_virtual_nodes(
         let exprs_path = field(&here, "matchExpressions");
         let exprs = opt_array(term.and_then(|m| m.get("matchExpressions")), &exprs_path)?
             .unwrap_or_default();
-        let fields = opt_array(
-            term.and_then(|m| m.get("matchFields")),
-            &field(&here, "matchFields"),
-        )?
-        .unwrap_or_default();
+        let fields = term.and_then(|m| m.get("matchFields"));
+        let fields = opt_array(fields, &field(&here, "matchFields"))?.unwrap_or_default();
         if exprs.is_empty() && fields.is_empty() {
             why.push(format!("term {t}: empty term matches no node"));
             continue;
@@ -292,11 +266,8 @@ fn affinity_excludes_virtual_nodes(
 fn expression_excludes(expr: &Value, path: At, vn: &VirtualNode) -> Result<Option<String>, String> {
     let expr = opt_object(Some(expr), path)?;
     let key = opt_str(expr.and_then(|e| e.get("key")), &field(path, "key"))?.unwrap_or("");
-    let op = opt_str(
-        expr.and_then(|e| e.get("operator")),
-        &field(path, "operator"),
-    )?
-    .unwrap_or("");
+    let op = expr.and_then(|e| e.get("operator"));
+    let op = opt_str(op, &field(path, "operator"))?.unwrap_or("");
     let values_path = field(path, "values");
     let raw_values =
         opt_array(expr.and_then(|e| e.get("values")), &values_path)?.unwrap_or_default();
@@ -304,14 +275,10 @@ fn expression_excludes(expr: &Value, path: At, vn: &VirtualNode) -> Result<Optio
     for (i, v) in raw_values.iter().enumerate() {
         values.push(opt_str(Some(v), &item(&values_path, i))?.unwrap_or(""));
     }
-    let Some(node_value) = vn
-        .node_selector
-        .iter()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-    else {
+    let Some((_, node_value)) = vn.node_selector.iter().find(|(k, _)| k == key) else {
         return Ok(None);
     };
+    let node_value = node_value.as_str();
     let satisfied = match op {
         "In" => values.contains(&node_value),
         "NotIn" => !values.contains(&node_value),
@@ -352,11 +319,8 @@ pub fn schedule(pod: &mut Map<String, Value>, vn: &VirtualNode) -> Result<Vec<Ad
     let mut existing = Vec::new();
     let current = opt_array(spec.get("tolerations"), "spec.tolerations")?.unwrap_or_default();
     for (i, t) in current.iter().enumerate() {
-        existing.push(Toleration::from_json(
-            t,
-            &item("spec.tolerations", i),
-            false,
-        )?);
+        let t = Toleration::from_json(t, &item("spec.tolerations", i), false)?;
+        existing.push(t);
     }
     let mut missing = Vec::new();
     for wanted in &vn.tolerations {

@@ -6,8 +6,8 @@
 use crate::cluster_params::cluster_param;
 use crate::eci_annotations::check_annotation;
 use crate::json_path::{
-    Json, JsonMap, entry, field, item, mapping_or_error, opt_array, opt_object, opt_str,
-    setting_string, show,
+    Json, JsonMap, entry, field, item, mapping_or_error, object, opt_array, opt_str, or_push,
+    setting_string, show, unknown_field,
 };
 use crate::k8s_names::{annotation_key, is_dns_label, is_dns_subdomain_name, label_pair};
 use crate::label_selector::LabelSelector;
@@ -59,7 +59,7 @@ impl Effect {
 }
 
 /// One compiled selector.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Selector {
     pub name: String,
     pub namespace_selector: Option<LabelSelector>,
@@ -139,15 +139,13 @@ pub fn default_selectors() -> Vec<Selector> {
     vec![
         Selector {
             name: "default-pod-selector".into(),
-            namespace_selector: None,
             object_selector: Some(LabelSelector::match_labels(&[(ECI_LABEL, "true")])),
-            effect: Effect::default(),
+            ..Selector::default()
         },
         Selector {
             name: "default-namespace-selector".into(),
             namespace_selector: Some(LabelSelector::match_labels(&[(ECI_LABEL, "true")])),
-            object_selector: None,
-            effect: Effect::default(),
+            ..Selector::default()
         },
     ]
 }
@@ -221,13 +219,6 @@ impl Profile {
             Err(SettingsError(errors))
         }
     }
-
-    /// Whether any selector reads the namespace's labels.
-    pub fn reads_namespace(&self) -> bool {
-        self.selectors
-            .iter()
-            .any(|s| s.namespace_selector.is_some())
-    }
 }
 
 fn on_error<J: Json>(value: &J, key: &str, errors: &mut Vec<String>) -> OnLookupError {
@@ -248,24 +239,15 @@ fn compile_config_map_ref<J: Json>(value: &J, errors: &mut Vec<String>) -> Optio
     let before = errors.len();
     let mut read = |key: &str, example: &str, valid: fn(&str) -> bool, rule: &str| {
         let here = field(PATH, key);
-        match opt_str(map.lookup(key), &here) {
-            Ok(None | Some("")) => {
-                errors.push(format!("{here}: required (for example \"{example}\")"));
-                String::new()
-            }
-            Ok(Some(text)) if !valid(text) => {
-                errors.push(format!(
-                    "{here}: {} is not a valid {key}: {rule}",
-                    show(&serde_json::Value::from(text))
-                ));
-                String::new()
-            }
-            Ok(Some(text)) => text.to_owned(),
-            Err(e) => {
-                errors.push(e);
-                String::new()
-            }
-        }
+        let text = opt_str(map.lookup(key), &here).and_then(|text| match text {
+            None | Some("") => Err(format!("{here}: required (for example \"{example}\")")),
+            Some(text) if !valid(text) => Err(format!(
+                "{here}: {} is not a valid {key}: {rule}",
+                show(&serde_json::Value::from(text))
+            )),
+            Some(text) => Ok(text.to_owned()),
+        });
+        or_push(text, errors).unwrap_or_default()
     };
     let namespace = read(
         "namespace",
@@ -281,9 +263,7 @@ fn compile_config_map_ref<J: Json>(value: &J, errors: &mut Vec<String>) -> Optio
     );
     for (key, _) in map.entries() {
         if !matches!(key, "namespace" | "name") {
-            errors.push(format!(
-                "{PATH}: unknown field \"{key}\" (known fields: namespace, name)"
-            ));
+            errors.push(unknown_field(PATH, key, "namespace, name"));
         }
     }
     (errors.len() == before).then_some(ConfigMapRef { namespace, name })
@@ -325,29 +305,13 @@ fn compile_selector<J: Json>(
     errors: &mut Vec<String>,
 ) -> Option<Selector> {
     let at = item("selectors", index);
-    let map = match opt_object(Some(raw), &at) {
-        Ok(Some(map)) => map,
-        Ok(None) => {
-            errors.push(format!("{at}: expected a mapping, found null"));
-            return None;
-        }
-        Err(e) => {
-            errors.push(e);
-            return None;
-        }
-    };
+    let map = or_push(object(raw, &at), errors)?;
     let before = errors.len();
-    let name = match opt_str(map.lookup("name"), &field(&at, "name")) {
-        Ok(Some(name)) if !name.is_empty() => Some(name),
-        Ok(_) => {
-            errors.push(format!("{at}: name is required"));
-            None
-        }
-        Err(e) => {
-            errors.push(e);
-            None
-        }
-    };
+    let name = opt_str(map.lookup("name"), &field(&at, "name")).and_then(|name| {
+        name.filter(|name| !name.is_empty())
+            .ok_or_else(|| format!("{at}: name is required"))
+    });
+    let name = or_push(name, errors);
     let who = &Who { index, name };
     if let (Some(name), Some((first, original))) = (name, earlier) {
         let note = if original == name {
@@ -361,9 +325,7 @@ fn compile_selector<J: Json>(
     }
     let mut selector = Selector {
         name: name.unwrap_or_default().to_string(),
-        namespace_selector: None,
-        object_selector: None,
-        effect: Effect::default(),
+        ..Selector::default()
     };
     let mut has_selector_field = false;
     for (key, value) in map.entries() {
@@ -380,9 +342,7 @@ fn compile_selector<J: Json>(
                     compile_label_selector(value, "objectSelector", who, errors);
             }
             "effect" => selector.effect = compile_effect(value, who, errors),
-            other => errors.push(format!(
-                "{who}: unknown field \"{other}\" (known fields: {SELECTOR_FIELDS})"
-            )),
+            other => errors.push(unknown_field(who, other, SELECTOR_FIELDS)),
         }
     }
     if !has_selector_field && selector.effect.is_empty() && errors.len() == before {
@@ -407,41 +367,24 @@ fn compile_label_selector<J: Json>(
 
 fn compile_effect<J: Json>(value: &J, who: &dyn fmt::Display, errors: &mut Vec<String>) -> Effect {
     let mut effect = Effect::default();
-    let map = match opt_object(Some(value), "effect") {
-        Ok(Some(map)) => map,
-        Ok(None) => return effect,
-        Err(e) => {
-            errors.push(format!("{who}: {e}"));
-            return effect;
-        }
-    };
-    for (key, value) in map.entries() {
+    // Every error here is the selector's: named by `who` at the end.
+    let mut local = Vec::new();
+    let map = mapping_or_error(value, "effect", &mut local);
+    for (key, value) in map.into_iter().flat_map(JsonMap::entries) {
         let path = field("effect", key);
         let (is_label, out) = match key {
             "labels" => (true, &mut effect.labels),
             "annotations" => (false, &mut effect.annotations),
             other => {
-                errors.push(format!(
-                    "{who}: effect: unknown field \"{other}\" (known fields: annotations, labels)"
-                ));
+                local.push(unknown_field("effect", other, "annotations, labels"));
                 continue;
             }
         };
-        let entries = match opt_object(Some(value), &path) {
-            Ok(entries) => entries,
-            Err(e) => {
-                errors.push(format!("{who}: {e}"));
-                continue;
-            }
-        };
+        let entries = mapping_or_error(value, &path, &mut local);
         for (k, v) in entries.into_iter().flat_map(JsonMap::entries) {
             let here = entry(&path, k);
-            let v = match setting_string(v, &here) {
-                Ok(v) => v,
-                Err(e) => {
-                    errors.push(format!("{who}: {e}"));
-                    continue;
-                }
+            let Some(v) = or_push(setting_string(v, &here), &mut local) else {
+                continue;
             };
             let problem = if is_label {
                 label_pair(k, v)
@@ -450,10 +393,11 @@ fn compile_effect<J: Json>(value: &J, who: &dyn fmt::Display, errors: &mut Vec<S
             };
             match problem {
                 Ok(()) => out.push((k.to_owned(), v.to_owned())),
-                Err(why) => errors.push(format!("{who}: {here}: {why}")),
+                Err(why) => local.push(format!("{here}: {why}")),
             }
         }
     }
+    errors.extend(local.into_iter().map(|e| format!("{who}: {e}")));
     effect
 }
 
@@ -474,8 +418,10 @@ fn compile_virtual_node<J: Json>(value: &J, errors: &mut Vec<String>) -> Virtual
                     vn.tolerations = tolerations;
                 }
             }
-            other => errors.push(format!(
-                "virtualNode: unknown field \"{other}\" (known fields: nodeSelector, tolerations)"
+            other => errors.push(unknown_field(
+                "virtualNode",
+                other,
+                "nodeSelector, tolerations",
             )),
         }
     }
@@ -512,13 +458,7 @@ fn compile_node_selector<J: Json>(
 
 fn compile_tolerations<J: Json>(value: &J, errors: &mut Vec<String>) -> Option<Vec<Toleration>> {
     const PATH: &str = "virtualNode.tolerations";
-    let items = match opt_array(Some(value), PATH) {
-        Ok(items) => items.unwrap_or_default(),
-        Err(e) => {
-            errors.push(e);
-            return None;
-        }
-    };
+    let items = or_push(opt_array(Some(value), PATH), errors)?.unwrap_or_default();
     let before = errors.len();
     let mut out = Vec::with_capacity(items.len());
     for (i, raw) in items.iter().enumerate() {

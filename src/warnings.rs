@@ -3,7 +3,7 @@
 //! Order: spec.hostNetwork, spec.hostPID, spec.hostIPC, init containers,
 //! containers (privileged, then each hostPort), volumes.
 
-use crate::json_path::{field, item, opt_array, opt_bool, opt_object, opt_str};
+use crate::json_path::{field, item, opt_array, opt_bool, opt_i64, opt_object, opt_str};
 use serde_json::Value;
 
 /// Prefix of every warning and message the policy writes.
@@ -61,22 +61,15 @@ pub fn eci_unsupported(pod: &serde_json::Map<String, Value>) -> Result<Vec<Strin
         ("containers", "container"),
     ] {
         let path = field("spec", list);
-        for (i, c) in opt_array(get(list), &path)?
-            .unwrap_or_default()
-            .iter()
-            .enumerate()
-        {
+        let containers = opt_array(get(list), &path)?.unwrap_or_default();
+        for (i, c) in containers.iter().enumerate() {
             let here = item(&path, i);
             let c = opt_object(Some(c), &here)?;
             let name = opt_str(c.and_then(|c| c.get("name")), &field(&here, "name"))?.unwrap_or("");
-            let sc = opt_object(
-                c.and_then(|c| c.get("securityContext")),
-                &field(&here, "securityContext"),
-            )?;
-            if opt_bool(
-                sc.and_then(|s| s.get("privileged")),
-                &field(&here, "securityContext.privileged"),
-            )? {
+            let sc = c.and_then(|c| c.get("securityContext"));
+            let sc = opt_object(sc, &field(&here, "securityContext"))?;
+            let privileged = sc.and_then(|s| s.get("privileged"));
+            if opt_bool(privileged, &field(&here, "securityContext.privileged"))? {
                 warnings.push(format!(
                     "{PREFIX}{what} \"{name}\" is privileged, which ECI does not support"
                 ));
@@ -86,37 +79,22 @@ pub fn eci_unsupported(pod: &serde_json::Map<String, Value>) -> Result<Vec<Strin
                 continue;
             }
             let ports_path = field(&here, "ports");
-            for (p, port) in opt_array(c.and_then(|c| c.get("ports")), &ports_path)?
-                .unwrap_or_default()
-                .iter()
-                .enumerate()
-            {
+            let ports = opt_array(c.and_then(|c| c.get("ports")), &ports_path)?;
+            for (p, port) in ports.unwrap_or_default().iter().enumerate() {
                 let port_path = item(&ports_path, p);
                 let port = opt_object(Some(port), &port_path)?;
-                match port.and_then(|p| p.get("hostPort")) {
-                    None | Some(Value::Null) => {}
-                    Some(v) => match v.as_i64() {
-                        Some(0) => {}
-                        Some(n) => warnings.push(format!(
-                            "{PREFIX}{what} \"{name}\" uses hostPort {n}, which ECI does not support (use a LoadBalancer Service instead)"
-                        )),
-                        None => {
-                            return Err(format!(
-                                "{}: expected an integer, found {}",
-                                field(&port_path, "hostPort"),
-                                crate::json_path::show(v)
-                            ));
-                        }
-                    },
+                let host_port = port.and_then(|p| p.get("hostPort"));
+                let host_port = opt_i64(host_port, &field(&port_path, "hostPort"))?;
+                if let Some(n) = host_port.filter(|&n| n != 0) {
+                    warnings.push(format!(
+                        "{PREFIX}{what} \"{name}\" uses hostPort {n}, which ECI does not support (use a LoadBalancer Service instead)"
+                    ));
                 }
             }
         }
     }
-    for (i, v) in opt_array(get("volumes"), "spec.volumes")?
-        .unwrap_or_default()
-        .iter()
-        .enumerate()
-    {
+    let volumes = opt_array(get("volumes"), "spec.volumes")?.unwrap_or_default();
+    for (i, v) in volumes.iter().enumerate() {
         let here = item("spec.volumes", i);
         let v = opt_object(Some(v), &here)?;
         if v.is_some_and(|v| v.get("hostPath").is_some_and(|h| !h.is_null())) {

@@ -72,7 +72,7 @@ fn empty_selectors_mean_no_selector_at_all() {
     for selectors in [json!([]), json!(""), json!("  \n"), json!(null)] {
         let p = compile(&json!({"selectors": selectors})).unwrap();
         assert!(p.selectors.is_empty(), "{selectors}");
-        assert!(!p.reads_namespace());
+        assert!(p.selectors.iter().all(|s| s.namespace_selector.is_none()));
     }
 }
 
@@ -120,7 +120,12 @@ fn selectors_as_the_configmap_json_string() {
         demo.effect.labels,
         vec![("created-by-eci".to_string(), "true".to_string())]
     );
-    assert!(from_string.reads_namespace());
+    assert!(
+        from_string
+            .selectors
+            .iter()
+            .any(|s| s.namespace_selector.is_some())
+    );
 }
 
 #[test]
