@@ -192,7 +192,7 @@ impl Profile {
                         "settings: \"{other}\" is a cluster-level parameter of the eci-profile ConfigMap; it belongs to virtual-kubelet, not to this policy, and has no per-pod equivalent"
                     ),
                 },
-                None => format!("settings: unknown field \"{other}\" (known fields: {TOP_FIELDS})"),
+                None => unknown_field("settings", other, TOP_FIELDS),
             }),
         }
     }
