@@ -30,6 +30,7 @@
 //! - `[SPARK]` Alibaba Cloud's Spark-on-ECI examples.
 //! - `[POD]` annotations virtual-kubelet writes on a running ECI pod (public pod dump).
 
+use crate::json_path::show;
 use serde_json::Value;
 
 /// What a known annotation's value must look like.
@@ -277,7 +278,7 @@ fn check_value(kind: Kind, value: &str) -> Result<(), String> {
                 } else if valid.contains(&item) {
                     None
                 } else {
-                    Some(format!("item {} is not one of them", quote(item)))
+                    Some(format!("item {} is not one of them", Quoted(item)))
                 }
             });
             match problem {
@@ -335,7 +336,7 @@ fn check_use_specs(value: &str) -> Result<(), String> {
         if !(is_cpu_mem_spec(item) || is_ecs_instance_type(item) || is_legacy_gpu_spec(item)) {
             return Err(format!(
                 "item {} is neither <vCPU>-<memory>Gi nor an ECS instance type such as ecs.c6.xlarge",
-                quote(item)
+                Quoted(item)
             ));
         }
     }
@@ -470,25 +471,13 @@ fn osa_distance(a: &[char], b: &[char]) -> usize {
     previous[width - 1]
 }
 
-/// A value as the other settings errors show one: JSON-quoted, cut after 60 characters.
-/// [`quote`], written only when a message is.
+/// A value as the other settings errors show one ([`show`]), written only when a message is.
 struct Quoted<'a>(&'a str);
 
 impl std::fmt::Display for Quoted<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str(&quote(self.0))
+        f.write_str(&show(&Value::from(self.0)))
     }
-}
-
-fn quote(value: &str) -> String {
-    const MAX: usize = 60;
-    let text = Value::String(value.to_owned()).to_string();
-    if text.chars().count() <= MAX {
-        return text;
-    }
-    let mut cut: String = text.chars().take(MAX).collect();
-    cut.push('…');
-    cut
 }
 
 #[cfg(test)]

@@ -55,6 +55,10 @@ pub fn applies_to(group: &str, kind: &str, operation: &str, sub_resource: &str) 
     group.is_empty() && kind == "Pod" && operation == "CREATE" && sub_resource.is_empty()
 }
 
+/// Reads a namespace's labels: through the host, or in tests a closure.
+pub trait Lookup: FnOnce(&str) -> Result<NamespaceLabels, String> {}
+impl<F: FnOnce(&str) -> Result<NamespaceLabels, String>> Lookup for F {}
+
 /// Reads the namespace's labels at most once, and only when first needed.
 struct Namespace<'a, F> {
     name: &'a str,
@@ -62,7 +66,7 @@ struct Namespace<'a, F> {
     labels: Option<Result<NamespaceLabels, String>>,
 }
 
-impl<'a, F: FnOnce(&str) -> Result<NamespaceLabels, String>> Namespace<'a, F> {
+impl<'a, F: Lookup> Namespace<'a, F> {
     fn new(name: &'a str, lookup: F) -> Self {
         Namespace {
             name,
@@ -72,18 +76,15 @@ impl<'a, F: FnOnce(&str) -> Result<NamespaceLabels, String>> Namespace<'a, F> {
     }
 
     fn labels(&mut self, report: &mut Report) -> Result<&NamespaceLabels, String> {
-        if self.labels.is_none() {
-            let result = match (self.name.is_empty(), self.lookup.take()) {
-                (true, _) => Err("the request names no namespace".to_string()),
-                (false, Some(lookup)) => {
-                    report.namespace_lookups += 1;
-                    lookup(self.name)
-                }
-                (false, None) => Err("no namespace lookup available".to_string()),
-            };
-            self.labels = Some(result);
-        }
-        let labels = self.labels.as_ref().expect("set above");
+        let (name, lookup) = (self.name, &mut self.lookup);
+        let labels = self.labels.get_or_insert_with(|| match lookup.take() {
+            _ if name.is_empty() => Err("the request names no namespace".to_string()),
+            Some(lookup) => {
+                report.namespace_lookups += 1;
+                lookup(name)
+            }
+            None => Err("no namespace lookup available".to_string()),
+        });
         labels.as_ref().map_err(Clone::clone)
     }
 }
@@ -109,10 +110,12 @@ impl From<String> for Stop {
 /// let Verdict::Mutate(out) = d.verdict else { panic!() };
 /// assert_eq!(out["spec"]["nodeSelector"], json!({"type": "virtual-kubelet"}));
 /// ```
-pub fn evaluate_pod<F>(profile: &Profile, pod: Value, namespace: &str, lookup: F) -> Decision
-where
-    F: FnOnce(&str) -> Result<NamespaceLabels, String>,
-{
+pub fn evaluate_pod<F: Lookup>(
+    profile: &Profile,
+    pod: Value,
+    namespace: &str,
+    lookup: F,
+) -> Decision {
     let mut report = Report::default();
     let mut ns = Namespace::new(namespace, lookup);
     let mut warnings = Vec::new();
@@ -153,16 +156,13 @@ pub fn unreadable(on_error: OnLookupError, problem: &str) -> (Verdict, Vec<Strin
     }
 }
 
-fn decide<F>(
+fn decide<F: Lookup>(
     profile: &Profile,
     mut pod: Value,
     ns: &mut Namespace<'_, F>,
     report: &mut Report,
     warnings: &mut Vec<String>,
-) -> Result<Verdict, Stop>
-where
-    F: FnOnce(&str) -> Result<NamespaceLabels, String>,
-{
+) -> Result<Verdict, Stop> {
     let Some(object) = pod.as_object_mut() else {
         let found = show(&pod);
         return Err(Stop::Malformed(format!(
@@ -254,15 +254,12 @@ fn string_map<'a>(
 /// is tried first; the namespace is read only when a selector still depends on
 /// it, and a selector without effect is skipped once the pod is already matched
 /// (it could change nothing).
-fn match_scheduling<F>(
+fn match_scheduling<F: Lookup>(
     profile: &Profile,
     pod: &Map<String, Value>,
     ns: &mut Namespace<'_, F>,
     report: &mut Report,
-) -> Result<Vec<usize>, Stop>
-where
-    F: FnOnce(&str) -> Result<NamespaceLabels, String>,
-{
+) -> Result<Vec<usize>, Stop> {
     static NO_LABELS: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
     let labels = match pod_labels(pod)? {
         Some(labels) => labels,
@@ -274,16 +271,13 @@ where
 /// [`match_scheduling`] on labels however they were read; with `first_only`
 /// it stops at the first match (the lookups it makes are then a prefix of
 /// those of the full walk).
-fn match_labels<F>(
+fn match_labels<F: Lookup>(
     profile: &Profile,
     labels: &impl Labels,
     ns: &mut Namespace<'_, F>,
     report: &mut Report,
     first_only: bool,
-) -> Result<Vec<usize>, Stop>
-where
-    F: FnOnce(&str) -> Result<NamespaceLabels, String>,
-{
+) -> Result<Vec<usize>, Stop> {
     let mut matched = Vec::new();
     for (i, selector) in profile.selectors.iter().enumerate() {
         if !selector.is_scheduling() || (!matched.is_empty() && selector.effect.is_empty()) {
@@ -337,16 +331,13 @@ pub enum Screen {
 /// let eci = BTreeMap::from([("alibabacloud.com/eci".to_string(), "true".to_string())]);
 /// assert_eq!(screen(&Profile::default(), &eci, none, "default", ns), Screen::Evaluate(None));
 /// ```
-pub fn screen<F>(
+pub fn screen<F: Lookup>(
     profile: &Profile,
     labels: &impl Labels,
     node_selector: Option<&impl Labels>,
     namespace: &str,
     lookup: F,
-) -> Screen
-where
-    F: FnOnce(&str) -> Result<NamespaceLabels, String>,
-{
+) -> Screen {
     let mut report = Report::default();
     let mut ns = Namespace::new(namespace, lookup);
     let unmatched = matches!(

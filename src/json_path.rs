@@ -154,67 +154,28 @@ pub fn show<J: Json>(value: &J) -> String {
 /// than the checks themselves.
 pub type At<'a> = &'a dyn Display;
 
-/// What a path is built on: a plain text, or another path.
-#[derive(Clone, Copy)]
-pub enum Base<'a> {
-    Text(&'a str),
-    Path(&'a dyn Display),
-}
-
-impl Display for Base<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        match self {
-            Base::Text(text) => f.write_str(text),
-            Base::Path(path) => path.fmt(f),
-        }
-    }
-}
-
-/// Anything a path can be built on or named by.
-pub trait AsBase {
-    fn as_base(&self) -> Base<'_>;
-}
-
-impl AsBase for str {
-    fn as_base(&self) -> Base<'_> {
-        Base::Text(self)
-    }
-}
-
-impl AsBase for dyn Display + '_ {
-    fn as_base(&self) -> Base<'_> {
-        Base::Path(self)
-    }
-}
-
-impl<T: AsBase + ?Sized> AsBase for &T {
-    fn as_base(&self) -> Base<'_> {
-        (**self).as_base()
-    }
-}
-
 /// `base.name` (just `name` when `base` is empty).
-pub struct Field<'a>(Base<'a>, &'a str);
+pub struct Field<'a, B>(B, &'a str);
 
 /// `base[index]`, the way errors name a list item.
-pub struct Item<'a>(Base<'a>, usize);
+pub struct Item<B>(B, usize);
 
 /// `base["key"]`, the way errors name a map entry.
-pub struct Entry<'a>(Base<'a>, &'a str);
+pub struct Entry<'a, B>(B, &'a str);
 
-pub fn field<'a, B: AsBase + ?Sized>(base: &'a B, name: &'a str) -> Field<'a> {
-    Field(base.as_base(), name)
+pub fn field<B: Display>(base: B, name: &str) -> Field<'_, B> {
+    Field(base, name)
 }
 
-pub fn item<B: AsBase + ?Sized>(base: &B, index: usize) -> Item<'_> {
-    Item(base.as_base(), index)
+pub fn item<B: Display>(base: B, index: usize) -> Item<B> {
+    Item(base, index)
 }
 
-pub fn entry<'a, B: AsBase + ?Sized>(base: &'a B, key: &'a str) -> Entry<'a> {
-    Entry(base.as_base(), key)
+pub fn entry<B: Display>(base: B, key: &str) -> Entry<'_, B> {
+    Entry(base, key)
 }
 
-impl Display for Field<'_> {
+impl<B: Display> Display for Field<'_, B> {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         let base = self.0.to_string();
         if base.is_empty() {
@@ -225,28 +186,17 @@ impl Display for Field<'_> {
     }
 }
 
-impl Display for Item<'_> {
+impl<B: Display> Display for Item<B> {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "{}[{}]", self.0, self.1)
     }
 }
 
-impl Display for Entry<'_> {
+impl<B: Display> Display for Entry<'_, B> {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "{}[{}]", self.0, Value::from(self.1))
     }
 }
-
-macro_rules! path_base {
-    ($($t:ident),*) => {$(
-        impl AsBase for $t<'_> {
-            fn as_base(&self) -> Base<'_> {
-                Base::Path(self)
-            }
-        }
-    )*};
-}
-path_base!(Field, Item, Entry);
 
 /// `items` separated by `sep`, written straight into a message (std's `join`
 /// builds a `String` first, and costs 1.3 KB of module per item type).
@@ -264,81 +214,67 @@ impl<T: AsRef<str>> Display for Joined<'_, T> {
     }
 }
 
-fn expected<J: Json>(path: Base, what: &str, found: &J) -> String {
+fn expected<J: Json>(path: &dyn Display, what: &str, found: &J) -> String {
     format!("{path}: expected {what}, found {}", show(found))
 }
 
 /// An optional value of the kind `read` takes: missing or `null` is `None`,
 /// another kind an error that names `what` was expected.
-fn optional<'a, J: Json, P: AsBase + ?Sized, T>(
+fn optional<'a, J: Json, T>(
     value: Option<&'a J>,
-    path: &P,
+    path: &dyn Display,
     what: &str,
     read: impl FnOnce(&'a J) -> Option<T>,
 ) -> Result<Option<T>, String> {
     match value.filter(|v| !v.is_null()) {
         None => Ok(None),
-        Some(v) => read(v)
-            .map(Some)
-            .ok_or_else(|| expected(path.as_base(), what, v)),
+        Some(v) => read(v).map(Some).ok_or_else(|| expected(path, what, v)),
     }
 }
 
 /// An optional object: missing or `null` is `None`.
-pub fn opt_object<'a, J: Json, P: AsBase + ?Sized>(
-    value: Option<&'a J>,
-    path: &P,
-) -> Result<Option<&'a J::Map>, String> {
-    optional(value, path, "a mapping", J::as_map)
+pub fn opt_object<J: Json>(
+    value: Option<&J>,
+    path: impl Display,
+) -> Result<Option<&J::Map>, String> {
+    optional(value, &path, "a mapping", J::as_map)
 }
 
 /// A required object: `null` too is an error.
-pub fn object<'a, J: Json, P: AsBase + ?Sized>(
-    value: &'a J,
-    path: &P,
-) -> Result<&'a J::Map, String> {
+pub fn object<J: Json>(value: &J, path: impl Display) -> Result<&J::Map, String> {
     value
         .as_map()
-        .ok_or_else(|| expected(path.as_base(), "a mapping", value))
+        .ok_or_else(|| expected(&path, "a mapping", value))
 }
 
 /// [`opt_object`] for a compile step that collects its errors: `None` when
 /// missing or `null`, and when not a mapping, whose error is then pushed.
-pub fn mapping_or_error<'a, J: Json, P: AsBase + ?Sized>(
+pub fn mapping_or_error<'a, J: Json>(
     value: &'a J,
-    path: &P,
+    path: impl Display,
     errors: &mut Vec<String>,
 ) -> Option<&'a J::Map> {
     or_push(opt_object(Some(value), path), errors).flatten()
 }
 
 /// An optional list: missing or `null` is `None`.
-pub fn opt_array<'a, J: Json, P: AsBase + ?Sized>(
-    value: Option<&'a J>,
-    path: &P,
-) -> Result<Option<&'a [J]>, String> {
-    optional(value, path, "a list", J::as_list)
+pub fn opt_array<J: Json>(value: Option<&J>, path: impl Display) -> Result<Option<&[J]>, String> {
+    optional(value, &path, "a list", J::as_list)
 }
 
 /// An optional string: missing or `null` is `None`.
-pub fn opt_str<'a, J: Json, P: AsBase + ?Sized>(
-    value: Option<&'a J>,
-    path: &P,
-) -> Result<Option<&'a str>, String> {
-    optional(value, path, "a string", J::as_str)
+pub fn opt_str<J: Json>(value: Option<&J>, path: impl Display) -> Result<Option<&str>, String> {
+    optional(value, &path, "a string", J::as_str)
 }
 
 /// An optional boolean: missing or `null` is `false`.
-pub fn opt_bool<J: Json, P: AsBase + ?Sized>(value: Option<&J>, path: &P) -> Result<bool, String> {
-    Ok(optional(value, path, "true or false", J::as_bool)?.unwrap_or(false))
+pub fn opt_bool<J: Json>(value: Option<&J>, path: impl Display) -> Result<bool, String> {
+    Ok(optional(value, &path, "true or false", J::as_bool)?.unwrap_or(false))
 }
 
 /// An optional integer: missing or `null` is `None`.
-pub fn opt_i64<J: Json, P: AsBase + ?Sized>(
-    value: Option<&J>,
-    path: &P,
-) -> Result<Option<i64>, String> {
-    optional(value, path, "an integer", J::as_i64)
+pub fn opt_i64<J: Json>(value: Option<&J>, path: impl Display) -> Result<Option<i64>, String> {
+    optional(value, &path, "an integer", J::as_i64)
 }
 
 /// The value of a step that collects its errors: `None` once its error is pushed.
@@ -353,46 +289,43 @@ pub fn unknown_field(path: impl Display, name: &str, known: &str) -> String {
 
 /// A required string value in settings. YAML's unquoted `true` or `1` get a
 /// hint, since that is the usual mistake when writing settings by hand.
-pub fn setting_string<'a, J: Json, P: AsBase + ?Sized>(
-    value: &'a J,
-    path: &P,
-) -> Result<&'a str, String> {
+pub fn setting_string<J: Json>(value: &J, path: impl Display) -> Result<&str, String> {
     if let Some(s) = value.as_str() {
         return Ok(s);
     }
     Err(if value.is_scalar() {
         format!(
             "{}: expected a string, found {} (quote it: \"{}\")",
-            path.as_base(),
+            path,
             show(value),
             value.to_value()
         )
     } else {
-        expected(path.as_base(), "a string", value)
+        expected(&path, "a string", value)
     })
 }
 
 /// An optional map of strings to strings, such as `metadata.labels`.
-pub fn opt_string_map<'a, J: Json, P: AsBase + ?Sized>(
-    value: Option<&'a J>,
-    path: &P,
-) -> Result<Option<&'a J::Map>, String> {
-    let Some(map) = opt_object(value, path)? else {
+pub fn opt_string_map<J: Json>(
+    value: Option<&J>,
+    path: impl Display,
+) -> Result<Option<&J::Map>, String> {
+    let Some(map) = opt_object(value, &path)? else {
         return Ok(None);
     };
     for (key, value) in map.entries() {
         if value.as_str().is_none() {
-            return Err(expected(entry(path, key).as_base(), "a string", value));
+            return Err(expected(&entry(&path, key), "a string", value));
         }
     }
     Ok(Some(map))
 }
 
 /// `map[key]` as an object, created when missing or null.
-pub fn object_entry<'a, P: AsBase + ?Sized>(
+pub fn object_entry<'a>(
     map: &'a mut Map<String, Value>,
     key: &str,
-    path: &P,
+    path: impl Display,
 ) -> Result<&'a mut Map<String, Value>, String> {
     let slot = map.entry(key).or_insert(Value::Null);
     if slot.is_null() {
@@ -400,7 +333,7 @@ pub fn object_entry<'a, P: AsBase + ?Sized>(
     }
     match slot {
         Value::Object(inner) => Ok(inner),
-        other => Err(expected(path.as_base(), "a mapping", other)),
+        other => Err(expected(&path, "a mapping", other)),
     }
 }
 

@@ -8,6 +8,7 @@ use crate::json_path::{
 };
 use crate::k8s_names::{label_key, label_pair, label_value};
 use serde_json::{Map, Value};
+use std::borrow::Borrow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -22,15 +23,10 @@ impl Labels for Map<String, Value> {
     }
 }
 
-impl Labels for BTreeMap<String, String> {
+/// A namespace's labels, or the labels the screen borrows from the request.
+impl<K: Borrow<str> + Ord, V: AsRef<str>> Labels for BTreeMap<K, V> {
     fn label(&self, key: &str) -> Option<&str> {
-        self.get(key).map(String::as_str)
-    }
-}
-
-impl Labels for BTreeMap<&str, &str> {
-    fn label(&self, key: &str) -> Option<&str> {
-        self.get(key).copied()
+        self.get(key).map(AsRef::as_ref)
     }
 }
 
@@ -187,12 +183,12 @@ fn expression_fields<'a, J: Json>(
     {
         return Err(unknown_field(path, unknown, "key, operator, values"));
     }
-    let key = opt_str(map.lookup("key"), &field(path, "key"))?;
+    let key = opt_str(map.lookup("key"), field(path, "key"))?;
     let key = key.ok_or_else(|| format!("{path}: key is required"))?;
-    let operator = opt_str(map.lookup("operator"), &field(path, "operator"))?;
+    let operator = opt_str(map.lookup("operator"), field(path, "operator"))?;
     let operator = operator
         .ok_or_else(|| format!("{path}: operator is required (In, NotIn, Exists, DoesNotExist)"))?;
-    let values = opt_array(map.lookup("values"), &field(path, "values"))?;
+    let values = opt_array(map.lookup("values"), field(path, "values"))?;
     Ok((key, operator, values))
 }
 
@@ -206,7 +202,7 @@ fn compile_expression<J: Json>(
     let values_path = field(path, "values");
     let mut values = Vec::new();
     for (i, v) in items.iter().enumerate() {
-        if let Some(v) = or_push(setting_string(v, &item(&values_path, i)), errors) {
+        if let Some(v) = or_push(setting_string(v, item(&values_path, i)), errors) {
             values.push(v.to_string());
         }
     }

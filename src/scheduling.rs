@@ -99,23 +99,16 @@ impl Toleration {
     /// Whether this toleration tolerates every taint that `other` tolerates,
     /// so that adding `other` next to it would change nothing.
     pub fn covers(&self, other: &Toleration) -> bool {
-        let key = match self.operator {
-            // An empty key with Exists tolerates every key.
-            TolerationOperator::Exists if self.key.is_empty() => true,
-            _ => self.key == other.key,
-        };
-        let value = match self.operator {
-            TolerationOperator::Exists => true,
-            TolerationOperator::Equal => {
-                other.operator == TolerationOperator::Equal && self.value == other.value
-            }
-        };
+        let exists = self.operator == TolerationOperator::Exists;
+        // An empty key with Exists tolerates every key.
+        let key = (exists && self.key.is_empty()) || self.key == other.key;
+        let value =
+            exists || (other.operator == TolerationOperator::Equal && self.value == other.value);
         let effect = self.effect.is_empty() || self.effect == other.effect;
         // A time limit only tolerates as long as it says.
         let seconds = match (self.toleration_seconds, other.toleration_seconds) {
+            (Some(mine), theirs) => theirs.is_some_and(|theirs| mine >= theirs),
             (None, _) => true,
-            (Some(_), None) => false,
-            (Some(mine), Some(theirs)) => mine >= theirs,
         };
         key && value && effect && seconds
     }
@@ -159,10 +152,10 @@ pub fn never_send_reasons(
     for (i, owner) in owners.unwrap_or_default().iter().enumerate() {
         let here = item("metadata.ownerReferences", i);
         let owner = opt_object(Some(owner), &here)?;
-        let kind = opt_str(owner.and_then(|o| o.get("kind")), &field(&here, "kind"))?;
+        let kind = opt_str(owner.and_then(|o| o.get("kind")), field(&here, "kind"))?;
         if kind == Some("DaemonSet") {
             let name =
-                opt_str(owner.and_then(|o| o.get("name")), &field(&here, "name"))?.unwrap_or("");
+                opt_str(owner.and_then(|o| o.get("name")), field(&here, "name"))?.unwrap_or("");
             reasons.push(format!(
                 "it is owned by DaemonSet \"{name}\", and DaemonSet pods cannot run on virtual nodes"
             ));
@@ -186,7 +179,7 @@ pub fn never_send_reasons(
     let node_selector = opt_object(node_selector, "spec.nodeSelector")?;
     for (key, want) in &vn.node_selector {
         if let Some(have) = node_selector.and_then(|ns| ns.get(key)) {
-            let have = opt_str(Some(have), &entry("spec.nodeSelector", key))?.unwrap_or("");
+            let have = opt_str(Some(have), entry("spec.nodeSelector", key))?.unwrap_or("");
             if have != want {
                 reasons.push(format!(
                     "spec.nodeSelector[\"{key}\"] is \"{have}\", but virtual nodes are labelled {key}={want}"
@@ -232,7 +225,7 @@ fn affinity_excludes_virtual_nodes(
         let exprs = opt_array(term.and_then(|m| m.get("matchExpressions")), &exprs_path)?
             .unwrap_or_default();
         let fields = term.and_then(|m| m.get("matchFields"));
-        let fields = opt_array(fields, &field(&here, "matchFields"))?.unwrap_or_default();
+        let fields = opt_array(fields, field(&here, "matchFields"))?.unwrap_or_default();
         if exprs.is_empty() && fields.is_empty() {
             why.push(format!("term {t}: empty term matches no node"));
             continue;
@@ -265,15 +258,15 @@ fn affinity_excludes_virtual_nodes(
 /// `Some(description)` when this node selector requirement fails on every virtual node.
 fn expression_excludes(expr: &Value, path: At, vn: &VirtualNode) -> Result<Option<String>, String> {
     let expr = opt_object(Some(expr), path)?;
-    let key = opt_str(expr.and_then(|e| e.get("key")), &field(path, "key"))?.unwrap_or("");
+    let key = opt_str(expr.and_then(|e| e.get("key")), field(path, "key"))?.unwrap_or("");
     let op = expr.and_then(|e| e.get("operator"));
-    let op = opt_str(op, &field(path, "operator"))?.unwrap_or("");
+    let op = opt_str(op, field(path, "operator"))?.unwrap_or("");
     let values_path = field(path, "values");
     let raw_values =
         opt_array(expr.and_then(|e| e.get("values")), &values_path)?.unwrap_or_default();
     let mut values = Vec::with_capacity(raw_values.len());
     for (i, v) in raw_values.iter().enumerate() {
-        values.push(opt_str(Some(v), &item(&values_path, i))?.unwrap_or(""));
+        values.push(opt_str(Some(v), item(&values_path, i))?.unwrap_or(""));
     }
     let Some((_, node_value)) = vn.node_selector.iter().find(|(k, _)| k == key) else {
         return Ok(None);

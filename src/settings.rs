@@ -213,11 +213,10 @@ impl Profile {
             // Read from the ConfigMap on each request (live_profile).
             self.selectors = Vec::new();
         }
-        if errors.is_empty() {
-            Ok(self)
-        } else {
-            Err(SettingsError(errors))
-        }
+        errors
+            .is_empty()
+            .then_some(self)
+            .ok_or(SettingsError(errors))
     }
 }
 
@@ -307,7 +306,7 @@ fn compile_selector<J: Json>(
     let at = item("selectors", index);
     let map = or_push(object(raw, &at), errors)?;
     let before = errors.len();
-    let name = opt_str(map.lookup("name"), &field(&at, "name")).and_then(|name| {
+    let name = opt_str(map.lookup("name"), field(&at, "name")).and_then(|name| {
         name.filter(|name| !name.is_empty())
             .ok_or_else(|| format!("{at}: name is required"))
     });

@@ -50,7 +50,7 @@ pub fn eci_unsupported(pod: &serde_json::Map<String, Value>) -> Result<Vec<Strin
     let get = |name: &str| spec.and_then(|s| s.get(name));
     let host_network = opt_bool(get("hostNetwork"), "spec.hostNetwork")?;
     for name in ["hostNetwork", "hostPID", "hostIPC"] {
-        if opt_bool(get(name), &field("spec", name))? {
+        if opt_bool(get(name), field("spec", name))? {
             warnings.push(format!(
                 "{PREFIX}spec.{name} is true, which ECI does not support"
             ));
@@ -65,11 +65,11 @@ pub fn eci_unsupported(pod: &serde_json::Map<String, Value>) -> Result<Vec<Strin
         for (i, c) in containers.iter().enumerate() {
             let here = item(&path, i);
             let c = opt_object(Some(c), &here)?;
-            let name = opt_str(c.and_then(|c| c.get("name")), &field(&here, "name"))?.unwrap_or("");
+            let name = opt_str(c.and_then(|c| c.get("name")), field(&here, "name"))?.unwrap_or("");
             let sc = c.and_then(|c| c.get("securityContext"));
-            let sc = opt_object(sc, &field(&here, "securityContext"))?;
+            let sc = opt_object(sc, field(&here, "securityContext"))?;
             let privileged = sc.and_then(|s| s.get("privileged"));
-            if opt_bool(privileged, &field(&here, "securityContext.privileged"))? {
+            if opt_bool(privileged, field(&here, "securityContext.privileged"))? {
                 warnings.push(format!(
                     "{PREFIX}{what} \"{name}\" is privileged, which ECI does not support"
                 ));
@@ -84,7 +84,7 @@ pub fn eci_unsupported(pod: &serde_json::Map<String, Value>) -> Result<Vec<Strin
                 let port_path = item(&ports_path, p);
                 let port = opt_object(Some(port), &port_path)?;
                 let host_port = port.and_then(|p| p.get("hostPort"));
-                let host_port = opt_i64(host_port, &field(&port_path, "hostPort"))?;
+                let host_port = opt_i64(host_port, field(&port_path, "hostPort"))?;
                 if let Some(n) = host_port.filter(|&n| n != 0) {
                     warnings.push(format!(
                         "{PREFIX}{what} \"{name}\" uses hostPort {n}, which ECI does not support (use a LoadBalancer Service instead)"
@@ -98,7 +98,7 @@ pub fn eci_unsupported(pod: &serde_json::Map<String, Value>) -> Result<Vec<Strin
         let here = item("spec.volumes", i);
         let v = opt_object(Some(v), &here)?;
         if v.is_some_and(|v| v.get("hostPath").is_some_and(|h| !h.is_null())) {
-            let name = opt_str(v.and_then(|v| v.get("name")), &field(&here, "name"))?.unwrap_or("");
+            let name = opt_str(v.and_then(|v| v.get("name")), field(&here, "name"))?.unwrap_or("");
             warnings.push(format!(
                 "{PREFIX}volume \"{name}\" is a hostPath volume, which ECI does not support (use emptyDir, a disk or NAS instead)"
             ));
