@@ -260,12 +260,7 @@ fn match_scheduling<F: Lookup>(
     ns: &mut Namespace<'_, F>,
     report: &mut Report,
 ) -> Result<Vec<usize>, Stop> {
-    static NO_LABELS: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-    let labels = match pod_labels(pod)? {
-        Some(labels) => labels,
-        None => NO_LABELS.get_or_init(Map::new),
-    };
-    match_labels(profile, labels, ns, report, false)
+    match_labels(profile, &pod_labels(pod)?, ns, report, false)
 }
 
 /// [`match_scheduling`] on labels however they were read; with `first_only`

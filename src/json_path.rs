@@ -305,6 +305,29 @@ pub fn setting_string<J: Json>(value: &J, path: impl Display) -> Result<&str, St
     })
 }
 
+/// A check of one pair of a [`setting_pairs`] mapping.
+pub type PairCheck = fn(&str, &str) -> Result<(), String>;
+
+/// A mapping of strings in settings (labels, annotations, a nodeSelector):
+/// the pairs that `check` accepts, in key order; the others' errors are pushed.
+pub fn setting_pairs<'a, J: Json + 'a>(
+    map: &'a (impl JsonMap<J> + ?Sized),
+    path: impl Display,
+    check: PairCheck,
+    errors: &mut Vec<String>,
+) -> Vec<(String, String)> {
+    let mut pairs = Vec::new();
+    for (key, value) in map.entries() {
+        let here = entry(&path, key);
+        let pair = setting_string(value, &here).and_then(|value| match check(key, value) {
+            Ok(()) => Ok((key.to_owned(), value.to_owned())),
+            Err(why) => Err(format!("{here}: {why}")),
+        });
+        pairs.extend(or_push(pair, errors));
+    }
+    pairs
+}
+
 /// An optional map of strings to strings, such as `metadata.labels`.
 pub fn opt_string_map<J: Json>(
     value: Option<&J>,

@@ -3,8 +3,8 @@
 //! further checks: evaluation cannot meet an invalid selector.
 
 use crate::json_path::{
-    At, Joined, Json, JsonMap, entry, field, item, mapping_or_error, object, opt_array, opt_str,
-    or_push, setting_string, show, unknown_field,
+    At, Joined, Json, JsonMap, field, item, mapping_or_error, object, opt_array, opt_str, or_push,
+    setting_pairs, setting_string, show, unknown_field,
 };
 use crate::k8s_names::{label_key, label_pair, label_value};
 use serde_json::{Map, Value};
@@ -20,6 +20,13 @@ pub trait Labels {
 impl Labels for Map<String, Value> {
     fn label(&self, key: &str) -> Option<&str> {
         self.get(key).and_then(Value::as_str)
+    }
+}
+
+/// No labels at all.
+impl<T: Labels> Labels for Option<&T> {
+    fn label(&self, key: &str) -> Option<&str> {
+        self.and_then(|labels| labels.label(key))
     }
 }
 
@@ -97,8 +104,12 @@ impl LabelSelector {
         let before = errors.len();
         let mut out = Vec::new();
         // matchLabels first, then matchExpressions, as Kubernetes lists them.
-        if let Some(labels) = map.lookup("matchLabels") {
-            compile_match_labels(labels, &field(path, "matchLabels"), &mut out, errors);
+        let labels_path = field(path, "matchLabels");
+        if let Some(labels) = map.lookup("matchLabels")
+            && let Some(labels) = mapping_or_error(labels, &labels_path, errors)
+        {
+            let pairs = setting_pairs(labels, &labels_path, label_pair, errors);
+            out.extend(pairs.into_iter().map(|(k, v)| Requirement::Equals(k, v)));
         }
         if let Some(exprs) = map.lookup("matchExpressions") {
             compile_match_expressions(exprs, &field(path, "matchExpressions"), &mut out, errors);
@@ -134,26 +145,6 @@ fn passes(check: Result<(), String>, path: At, errors: &mut Vec<String>) -> bool
     check
         .map_err(|why| errors.push(format!("{path}: {why}")))
         .is_ok()
-}
-
-fn compile_match_labels<J: Json>(
-    value: &J,
-    path: At,
-    out: &mut Vec<Requirement>,
-    errors: &mut Vec<String>,
-) {
-    let Some(map) = mapping_or_error(value, path, errors) else {
-        return;
-    };
-    for (key, value) in map.entries() {
-        let here = entry(path, key);
-        let Some(value) = or_push(setting_string(value, &here), errors) else {
-            continue;
-        };
-        if passes(label_pair(key, value), &here, errors) {
-            out.push(Requirement::Equals(key.to_owned(), value.to_owned()));
-        }
-    }
 }
 
 fn compile_match_expressions<J: Json>(

@@ -110,14 +110,13 @@ fn decide(payload: &[u8]) -> anyhow::Result<(Verdict, Vec<String>)> {
     if let Some(probe) = PodProbe::read(object.get()) {
         let (labels, node_selector) = (probe.labels(), probe.node_selector());
         let namespace = request_namespace.or(probe.namespace()).unwrap_or("");
-        let screened = screen(
+        match screen(
             &profile,
-            labels,
+            &labels,
             node_selector,
             namespace,
             read_namespace_labels,
-        );
-        match screened {
+        ) {
             Screen::Accept => return Ok((Verdict::Accept, Vec::new())),
             Screen::Evaluate(lookup) => looked_up = lookup,
         }

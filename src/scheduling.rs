@@ -7,22 +7,29 @@ use crate::json_path::{
 };
 use crate::k8s_names::{label_key, label_value};
 use crate::settings::VirtualNode;
+use serde::Serialize;
 use serde_json::{Map, Value};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum TolerationOperator {
     #[default]
     Equal,
     Exists,
 }
 
-/// A Kubernetes toleration. Empty `key`/`effect` mean "any", as in Kubernetes.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+/// A Kubernetes toleration. Empty `key`/`effect` mean "any", as in Kubernetes;
+/// written into a pod, empty fields are left out.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Toleration {
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub key: String,
     pub operator: TolerationOperator,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub value: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
     pub effect: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub toleration_seconds: Option<i64>,
 }
 
@@ -111,29 +118,6 @@ impl Toleration {
             (None, _) => true,
         };
         key && value && effect && seconds
-    }
-
-    /// The toleration as it is written into a pod (empty fields left out).
-    pub fn to_json(&self) -> Value {
-        let mut map = Map::new();
-        if !self.key.is_empty() {
-            map.insert("key".into(), self.key.clone().into());
-        }
-        let op = match self.operator {
-            TolerationOperator::Equal => "Equal",
-            TolerationOperator::Exists => "Exists",
-        };
-        map.insert("operator".into(), op.into());
-        if !self.value.is_empty() {
-            map.insert("value".into(), self.value.clone().into());
-        }
-        if !self.effect.is_empty() {
-            map.insert("effect".into(), self.effect.clone().into());
-        }
-        if let Some(s) = self.toleration_seconds {
-            map.insert("tolerationSeconds".into(), s.into());
-        }
-        Value::Object(map)
     }
 }
 
@@ -318,7 +302,7 @@ pub fn schedule(pod: &mut Map<String, Value>, vn: &VirtualNode) -> Result<Vec<Ad
     let mut missing = Vec::new();
     for wanted in &vn.tolerations {
         if !existing.iter().any(|t| t.covers(wanted)) {
-            missing.push(wanted.to_json());
+            missing.push(serde_json::to_value(wanted).map_err(|e| e.to_string())?);
             existing.push(wanted.clone());
         }
     }

@@ -6,8 +6,8 @@
 use crate::cluster_params::cluster_param;
 use crate::eci_annotations::check_annotation;
 use crate::json_path::{
-    Json, JsonMap, entry, field, item, mapping_or_error, object, opt_array, opt_str, or_push,
-    setting_string, show, unknown_field,
+    Json, JsonMap, PairCheck, field, item, mapping_or_error, object, opt_array, opt_str, or_push,
+    setting_pairs, show, unknown_field,
 };
 use crate::k8s_names::{annotation_key, is_dns_label, is_dns_subdomain_name, label_pair};
 use crate::label_selector::LabelSelector;
@@ -371,33 +371,25 @@ fn compile_effect<J: Json>(value: &J, who: &dyn fmt::Display, errors: &mut Vec<S
     let map = mapping_or_error(value, "effect", &mut local);
     for (key, value) in map.into_iter().flat_map(JsonMap::entries) {
         let path = field("effect", key);
-        let (is_label, out) = match key {
-            "labels" => (true, &mut effect.labels),
-            "annotations" => (false, &mut effect.annotations),
+        let (check, out): (PairCheck, _) = match key {
+            "labels" => (label_pair, &mut effect.labels),
+            "annotations" => (annotation_pair, &mut effect.annotations),
             other => {
                 local.push(unknown_field("effect", other, "annotations, labels"));
                 continue;
             }
         };
-        let entries = mapping_or_error(value, &path, &mut local);
-        for (k, v) in entries.into_iter().flat_map(JsonMap::entries) {
-            let here = entry(&path, k);
-            let Some(v) = or_push(setting_string(v, &here), &mut local) else {
-                continue;
-            };
-            let problem = if is_label {
-                label_pair(k, v)
-            } else {
-                annotation_key(k).and_then(|()| check_annotation(k, v))
-            };
-            match problem {
-                Ok(()) => out.push((k.to_owned(), v.to_owned())),
-                Err(why) => local.push(format!("{here}: {why}")),
-            }
+        if let Some(map) = mapping_or_error(value, &path, &mut local) {
+            out.extend(setting_pairs(map, &path, check, &mut local));
         }
     }
     errors.extend(local.into_iter().map(|e| format!("{who}: {e}")));
     effect
+}
+
+/// An effect's annotation: a valid key, with a value ECI accepts.
+fn annotation_pair(key: &str, value: &str) -> Result<(), String> {
+    annotation_key(key).and_then(|()| check_annotation(key, value))
 }
 
 fn compile_virtual_node<J: Json>(value: &J, errors: &mut Vec<String>) -> VirtualNode {
@@ -441,17 +433,7 @@ fn compile_node_selector<J: Json>(
         return None;
     }
     let before = errors.len();
-    let mut pairs = Vec::new();
-    for (k, v) in map.entries() {
-        let here = entry(PATH, k);
-        match setting_string(v, &here) {
-            Ok(v) => match label_pair(k, v) {
-                Ok(()) => pairs.push((k.to_owned(), v.to_owned())),
-                Err(why) => errors.push(format!("{here}: {why}")),
-            },
-            Err(e) => errors.push(e),
-        }
-    }
+    let pairs = setting_pairs(map, PATH, label_pair, errors);
     (errors.len() == before).then_some(pairs)
 }
 
