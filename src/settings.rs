@@ -328,21 +328,22 @@ fn compile_selector<J: Json>(
     };
     let mut has_selector_field = false;
     for (key, value) in map.entries() {
+        // The errors of a field's value, named by `who` once the field is read.
+        let mut local = Vec::new();
         match key {
             "name" => {}
             "namespaceSelector" => {
                 has_selector_field |= !value.is_null();
-                selector.namespace_selector =
-                    compile_label_selector(value, "namespaceSelector", who, errors);
+                selector.namespace_selector = LabelSelector::compile(value, &key, &mut local);
             }
             "objectSelector" => {
                 has_selector_field |= !value.is_null();
-                selector.object_selector =
-                    compile_label_selector(value, "objectSelector", who, errors);
+                selector.object_selector = LabelSelector::compile(value, &key, &mut local);
             }
-            "effect" => selector.effect = compile_effect(value, who, errors),
+            "effect" => selector.effect = compile_effect(value, &mut local),
             other => errors.push(unknown_field(who, other, SELECTOR_FIELDS)),
         }
+        errors.extend(local.into_iter().map(|e| format!("{who}: {e}")));
     }
     if !has_selector_field && selector.effect.is_empty() && errors.len() == before {
         errors.push(format!(
@@ -352,38 +353,23 @@ fn compile_selector<J: Json>(
     (errors.len() == before).then_some(selector)
 }
 
-fn compile_label_selector<J: Json>(
-    value: &J,
-    name: &str,
-    who: &dyn fmt::Display,
-    errors: &mut Vec<String>,
-) -> Option<LabelSelector> {
-    let mut local = Vec::new();
-    let compiled = LabelSelector::compile(value, &name, &mut local);
-    errors.extend(local.into_iter().map(|e| format!("{who}: {e}")));
-    compiled
-}
-
-fn compile_effect<J: Json>(value: &J, who: &dyn fmt::Display, errors: &mut Vec<String>) -> Effect {
+fn compile_effect<J: Json>(value: &J, errors: &mut Vec<String>) -> Effect {
     let mut effect = Effect::default();
-    // Every error here is the selector's: named by `who` at the end.
-    let mut local = Vec::new();
-    let map = mapping_or_error(value, "effect", &mut local);
+    let map = mapping_or_error(value, "effect", errors);
     for (key, value) in map.into_iter().flat_map(JsonMap::entries) {
         let path = field("effect", key);
         let (check, out): (PairCheck, _) = match key {
             "labels" => (label_pair, &mut effect.labels),
             "annotations" => (annotation_pair, &mut effect.annotations),
             other => {
-                local.push(unknown_field("effect", other, "annotations, labels"));
+                errors.push(unknown_field("effect", other, "annotations, labels"));
                 continue;
             }
         };
-        if let Some(map) = mapping_or_error(value, &path, &mut local) {
-            out.extend(setting_pairs(map, &path, check, &mut local));
+        if let Some(map) = mapping_or_error(value, &path, errors) {
+            out.extend(setting_pairs(map, &path, check, errors));
         }
     }
-    errors.extend(local.into_iter().map(|e| format!("{who}: {e}")));
     effect
 }
 
