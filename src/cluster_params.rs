@@ -105,16 +105,6 @@ const VARIANTS: &[(&str, &str)] = &[
 ];
 
 /// Looks a settings key up case-insensitively (also the seeds' OCR variants).
-///
-/// ```
-/// use eci_profile::cluster_params::cluster_param;
-/// let p = cluster_param("vswitchIds").unwrap();
-/// assert_eq!(p.key, "vSwitchIds");
-/// assert_eq!(p.annotation, Some("k8s.aliyun.com/eci-vswitch"));
-/// assert_eq!(cluster_param("vpcld").unwrap().key, "vpcId");
-/// assert!(cluster_param("enableClusterIp").unwrap().annotation.is_none());
-/// assert!(cluster_param("selectors").is_none());
-/// ```
 pub fn cluster_param(key: &str) -> Option<&'static ClusterParam> {
     let key = VARIANTS
         .iter()

@@ -314,18 +314,6 @@ pub enum Screen {
 /// `metadata.labels` and `spec.nodeSelector`, every value a string) whether
 /// the pod can be accepted unchanged without building and walking the whole
 /// pod: most pods of a cluster match no selector.
-///
-/// ```
-/// use eci_profile::{evaluate::{screen, Screen}, settings::Profile};
-/// use std::collections::BTreeMap;
-/// let none: Option<&BTreeMap<String, String>> = None;
-/// let ns = |_: &str| Ok(BTreeMap::new());
-/// // The defaults select by pod label, then by namespace label (read here: no labels).
-/// let web = BTreeMap::from([("app".to_string(), "web".to_string())]);
-/// assert_eq!(screen(&Profile::default(), &web, none, "default", ns), Screen::Accept);
-/// let eci = BTreeMap::from([("alibabacloud.com/eci".to_string(), "true".to_string())]);
-/// assert_eq!(screen(&Profile::default(), &eci, none, "default", ns), Screen::Evaluate(None));
-/// ```
 pub fn screen<F: Lookup>(
     profile: &Profile,
     labels: &impl Labels,

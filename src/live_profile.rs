@@ -19,19 +19,6 @@ pub const CLUSTER_KEYS_SELECTOR: &str = "eci-profile-cluster-defaults";
 /// `""`: none), then one effect-only selector with the per-pod annotations of
 /// its cluster-level keys, applied after all others and never overwriting.
 /// `Err` holds every problem, in one text that names the ConfigMap.
-///
-/// ```
-/// use eci_profile::live_profile::selectors;
-/// use eci_profile::settings::ConfigMapRef;
-/// let cm = ConfigMapRef { namespace: "kube-system".into(), name: "eci-profile".into() };
-/// let answer = br#"{"data": {"selectors": "[]", "securityGroupId": "sg-1"}}"#;
-/// let s = selectors(&cm, Ok(answer)).unwrap();
-/// assert_eq!(s[0].effect.annotations, [("k8s.aliyun.com/eci-security-group".to_string(), "sg-1".to_string())]);
-/// assert_eq!(
-///     selectors(&cm, Err("connection refused")).unwrap_err(),
-///     "cannot read ConfigMap kube-system/eci-profile: connection refused"
-/// );
-/// ```
 pub fn selectors(
     config_map: &ConfigMapRef,
     answer: Result<&[u8], &str>,

@@ -158,14 +158,6 @@ impl Profile {
     /// Checks and compiles settings held as a `serde_json::Value` (tests,
     /// tools), read as `validate` reads their text: through [`Checked`].
     /// `null` and `{}` give the defaults.
-    ///
-    /// ```
-    /// use eci_profile::settings::Profile;
-    /// let p = Profile::from_settings(&serde_json::json!({
-    ///     "selectors": "[{\"name\":\"amd\",\"objectSelector\":{\"matchLabels\":{\"amd\":\"true\"}}}]"
-    /// })).unwrap();
-    /// assert_eq!(p.selectors[0].name, "amd");
-    /// ```
     pub fn from_settings(settings: &serde_json::Value) -> Result<Profile, SettingsError> {
         match Checked::deserialize(settings) {
             Ok(Checked(checked)) => checked,

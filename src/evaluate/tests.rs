@@ -588,3 +588,27 @@ fn namespace_answers_as_the_api_server_writes_them() {
     let odd = br#"{"kind":"Pod","metadata":{"labels":{"a":"1"},"creationTimestamp":"yesterday"},"spec":5}"#;
     assert_eq!(namespace_labels(odd).unwrap(), ns(&[("a", "1")]));
 }
+
+/// The screen decides from the labels and nodeSelector alone: the defaults
+/// select by pod label, then by namespace label (read here: no labels).
+#[test]
+fn the_screen_accepts_only_pods_no_selector_could_match() {
+    let none: Option<&NamespaceLabels> = None;
+    let lookup = |_: &str| Ok(NamespaceLabels::new());
+    let defaults = Profile::default();
+    let web = ns(&[("app", "web")]);
+    assert_eq!(
+        screen(&defaults, &web, none, "default", lookup),
+        Screen::Accept
+    );
+    let eci = ns(&[("alibabacloud.com/eci", "true")]);
+    assert_eq!(
+        screen(&defaults, &eci, none, "default", lookup),
+        Screen::Evaluate(None)
+    );
+    let bound = ns(&[("type", "virtual-kubelet")]);
+    assert_eq!(
+        screen(&defaults, &web, Some(&bound), "default", lookup),
+        Screen::Evaluate(Some(Ok(NamespaceLabels::new())))
+    );
+}

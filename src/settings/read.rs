@@ -17,14 +17,6 @@ pub type Tree<'a> = serde_json_borrow::Value<'a>;
 
 /// Settings as serde reads them: compiled, or refused with every reason.
 /// Deserializing fails only on text that is not JSON.
-///
-/// ```
-/// use eci_profile::settings::Checked;
-/// let Checked(p) = serde_json::from_str(
-///     r#"{"selectors": [{"name": "amd", "objectSelector": {"matchLabels": {"amd": "true"}}}]}"#,
-/// ).unwrap();
-/// assert_eq!(p.unwrap().selectors[0].name, "amd");
-/// ```
 pub struct Checked(pub Result<Profile, SettingsError>);
 
 impl<'de> Deserialize<'de> for Checked {
