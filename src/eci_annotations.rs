@@ -30,8 +30,7 @@
 //! - `[SPARK]` Alibaba Cloud's Spark-on-ECI examples.
 //! - `[POD]` annotations virtual-kubelet writes on a running ECI pod (public pod dump).
 
-use crate::json_path::show;
-use serde_json::Value;
+use crate::json_path::Quoted;
 use strsim::osa_distance;
 
 /// What a known annotation's value must look like.
@@ -442,15 +441,6 @@ fn normalize(key: &str) -> String {
             }
         })
         .collect()
-}
-
-/// A value as the other settings errors show one ([`show`]), written only when a message is.
-struct Quoted<'a>(&'a str);
-
-impl std::fmt::Display for Quoted<'_> {
-    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str(&show(&Value::from(self.0)))
-    }
 }
 
 #[cfg(test)]

@@ -148,6 +148,16 @@ pub fn show<J: Json>(value: &J) -> String {
     }
 }
 
+/// A string as [`show`] writes it (JSON-quoted, long ones cut), formatted
+/// only when a message is.
+pub struct Quoted<'a>(pub &'a str);
+
+impl Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str(&show(&Value::from(self.0)))
+    }
+}
+
 /// A place in a document for error messages, such as
 /// `spec.containers[0].ports[1].hostPort`. Built on the stack and written out
 /// only when an error is: formatting a path for every item walked cost more

@@ -2,7 +2,7 @@
 //! (`k8s.io/apimachinery/pkg/util/validation`), so that settings the API server
 //! would refuse on the pod are refused when the policy is configured instead.
 
-use crate::json_path::show;
+use crate::json_path::Quoted;
 
 const NAME_MAX: usize = 63;
 const PREFIX_MAX: usize = 253;
@@ -69,12 +69,8 @@ pub fn annotation_key(key: &str) -> Result<(), String> {
 
 /// A label value, with the message every caller shows: `value "V" is not a valid label value: …`.
 pub fn label_value(value: &str) -> Result<(), String> {
-    check_label_value(value).map_err(|why| {
-        format!(
-            "value {} is not a valid label value: {why}",
-            show(&serde_json::Value::from(value))
-        )
-    })
+    check_label_value(value)
+        .map_err(|why| format!("value {} is not a valid label value: {why}", Quoted(value)))
 }
 
 /// A label (or nodeSelector) pair: the key, then the value.
@@ -83,12 +79,8 @@ pub fn label_pair(key: &str, value: &str) -> Result<(), String> {
 }
 
 fn named_key(key: &str, kind: &str) -> Result<(), String> {
-    check_qualified_name(key).map_err(|why| {
-        format!(
-            "key {} is not a valid {kind} key: {why}",
-            show(&serde_json::Value::from(key))
-        )
-    })
+    check_qualified_name(key)
+        .map_err(|why| format!("key {} is not a valid {kind} key: {why}", Quoted(key)))
 }
 
 fn is_name_part(s: &str) -> bool {

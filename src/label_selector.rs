@@ -3,8 +3,8 @@
 //! further checks: evaluation cannot meet an invalid selector.
 
 use crate::json_path::{
-    At, Joined, Json, JsonMap, field, item, mapping_or_error, object, opt_array, opt_str, or_push,
-    setting_pairs, setting_string, show, unknown_field,
+    At, Joined, Json, JsonMap, Quoted, field, item, mapping_or_error, object, opt_array, opt_str,
+    or_push, setting_pairs, setting_string, show, unknown_field,
 };
 use crate::k8s_names::{label_key, label_pair, label_value};
 use serde_json::{Map, Value};
@@ -222,7 +222,7 @@ fn compile_expression<J: Json>(
         "DoesNotExist" => Ok(Requirement::DoesNotExist(key)),
         other => Err(format!(
             "{path}: operator {} is not one of In, NotIn, Exists, DoesNotExist",
-            show(&serde_json::Value::from(other))
+            Quoted(other)
         )),
     };
     let requirement = or_push(requirement, errors)?;

@@ -2,8 +2,8 @@
 //! pairs and tolerations to add (never duplicated).
 
 use crate::json_path::{
-    At, Joined, Json, JsonMap, entry, field, item, object, object_entry, opt_array, opt_i64,
-    opt_object, opt_str, show, unknown_field,
+    At, Joined, Json, JsonMap, Quoted, entry, field, item, object, object_entry, opt_array,
+    opt_i64, opt_object, opt_str, unknown_field,
 };
 use crate::k8s_names::{label_key, label_value};
 use crate::settings::VirtualNode;
@@ -55,7 +55,7 @@ impl Toleration {
                         Some(other) => {
                             return Err(format!(
                                 "{here}: {} is not one of Equal, Exists",
-                                show(&serde_json::Value::from(other))
+                                Quoted(other)
                             ));
                         }
                     }
@@ -87,14 +87,14 @@ impl Toleration {
         if self.operator == TolerationOperator::Exists && !self.value.is_empty() {
             return Err(format!(
                 "value must be empty when operator is Exists, found {}",
-                show(&serde_json::Value::from(self.value.as_str()))
+                Quoted(self.value.as_str())
             ));
         }
         label_value(&self.value)?;
         if !self.effect.is_empty() && !EFFECTS.contains(&self.effect.as_str()) {
             return Err(format!(
                 "effect {} is not one of NoSchedule, PreferNoSchedule, NoExecute",
-                show(&serde_json::Value::from(self.effect.as_str()))
+                Quoted(self.effect.as_str())
             ));
         }
         if self.toleration_seconds.is_some() && self.effect != "NoExecute" {

@@ -6,8 +6,8 @@
 use crate::cluster_params::cluster_param;
 use crate::eci_annotations::check_annotation;
 use crate::json_path::{
-    Json, JsonMap, PairCheck, field, item, mapping_or_error, object, opt_array, opt_str, or_push,
-    setting_pairs, show, unknown_field,
+    Json, JsonMap, PairCheck, Quoted, field, item, mapping_or_error, object, opt_array, opt_str,
+    or_push, setting_pairs, show, unknown_field,
 };
 use crate::k8s_names::{annotation_key, is_dns_label, is_dns_subdomain_name, label_pair};
 use crate::label_selector::LabelSelector;
@@ -234,7 +234,7 @@ fn compile_config_map_ref<J: Json>(value: &J, errors: &mut Vec<String>) -> Optio
             None | Some("") => Err(format!("{here}: required (for example \"{example}\")")),
             Some(text) if !valid(text) => Err(format!(
                 "{here}: {} is not a valid {key}: {rule}",
-                show(&serde_json::Value::from(text))
+                Quoted(text)
             )),
             Some(text) => Ok(text.to_owned()),
         });
@@ -281,7 +281,7 @@ impl fmt::Display for Who<'_> {
     fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
         write!(f, "selectors[{}]", self.index)?;
         match self.name {
-            Some(name) => write!(f, " {}", show(&serde_json::Value::from(name))),
+            Some(name) => write!(f, " {}", Quoted(name)),
             None => Ok(()),
         }
     }
