@@ -217,7 +217,12 @@ fn decide<F: Lookup>(
             break;
         }
         changed = true;
-        matched = match_scheduling(profile, object, ns, report)?;
+        let now_matched = match_scheduling(profile, object, ns, report)?;
+        // The same selectors again would only find their additions present.
+        if now_matched == matched {
+            break;
+        }
+        matched = now_matched;
         for &i in &matched {
             if !report.matched.contains(&i) {
                 report.matched.push(i);

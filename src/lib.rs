@@ -21,7 +21,7 @@ pub mod scheduling;
 pub mod settings;
 mod warnings;
 
-use anyhow::{Context, anyhow};
+use anyhow::{Context, Result, anyhow};
 use evaluate::{Screen, Verdict, applies_to, evaluate_pod, screen, unreadable};
 use host::{read_config_map, read_namespace_labels};
 use kubewarden_policy_sdk::response::ValidationResponse;
@@ -29,6 +29,7 @@ use kubewarden_policy_sdk::settings::SettingsValidationResponse;
 use request::{Mapping, Payload, PodProbe};
 use serde_json::Value;
 use settings::Checked;
+use std::ops::ControlFlow;
 use wapc_guest::prelude::*;
 use warnings::{PREFIX, one_line};
 
@@ -38,6 +39,9 @@ use warnings::{PREFIX, one_line};
 #[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
 #[global_allocator]
 static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
+/// A verdict and its warnings.
+type Decided = (Verdict, Vec<String>);
 
 #[unsafe(no_mangle)]
 pub extern "C" fn wapc_init() {
@@ -50,10 +54,12 @@ pub extern "C" fn wapc_init() {
 }
 
 fn validate(payload: &[u8]) -> CallResult {
-    let (verdict, warnings) = match decide(payload) {
-        Ok(decision) => decision,
-        Err(e) => (Verdict::Reject(format!("{PREFIX}{e:#}")), Vec::new()),
-    };
+    let decision = decide(payload).and_then(|flow| match flow {
+        ControlFlow::Break(decision) => Ok(decision),
+        ControlFlow::Continue(evaluate) => evaluate(),
+    });
+    let (verdict, warnings) =
+        decision.unwrap_or_else(|e| (Verdict::Reject(format!("{PREFIX}{e:#}")), Vec::new()));
     // Every message and warning goes out as one line of at most 256
     // characters: that is how Kubernetes shows them.
     let (accepted, message, mutated_object) = match verdict {
@@ -72,8 +78,13 @@ fn validate(payload: &[u8]) -> CallResult {
     })?)
 }
 
-/// The verdict on one request, and its warnings.
-fn decide(payload: &[u8]) -> anyhow::Result<(Verdict, Vec<String>)> {
+/// The verdict on one request and its warnings, or what builds and evaluates
+/// the pod. Kept out of line, so that its locals are off the stack while the
+/// pod is parsed: that saves a page of memory per request.
+#[inline(never)]
+fn decide(
+    payload: &[u8],
+) -> anyhow::Result<ControlFlow<Decided, impl FnOnce() -> Result<Decided>>> {
     const READ_REQUEST: &str = "cannot read the admission request";
     let Mapping(payload) =
         serde_json::from_slice::<Mapping<Payload>>(payload).context(READ_REQUEST)?;
@@ -83,7 +94,7 @@ fn decide(payload: &[u8]) -> anyhow::Result<(Verdict, Vec<String>)> {
     let kind = &request.kind.0;
     let sub_resource = request.sub_resource.as_deref().unwrap_or_default();
     if !applies_to(&kind.group, &kind.kind, &request.operation, sub_resource) {
-        return Ok((Verdict::Accept, Vec::new()));
+        return Ok(ControlFlow::Break((Verdict::Accept, Vec::new())));
     }
     let settings = payload.settings.map_or("null", |s| s.get());
     let mut profile = serde_json::from_str::<Checked>(settings)
@@ -92,16 +103,15 @@ fn decide(payload: &[u8]) -> anyhow::Result<(Verdict, Vec<String>)> {
         .context("invalid settings")?;
     if let Some(config_map) = &profile.config_map {
         let answer = read_config_map(config_map);
-        let answer = answer.as_deref().map_err(String::as_str);
-        match live_profile::selectors(config_map, answer) {
+        match live_profile::selectors(config_map, answer.as_deref().map_err(String::as_str)) {
             Ok(selectors) => profile.selectors = selectors,
-            Err(problem) => return Ok(unreadable(profile.on_profile_error, &problem)),
+            Err(e) => return Ok(ControlFlow::Break(unreadable(profile.on_profile_error, &e))),
         }
     }
     let object = request
         .object
         .context("cannot read the pod: the request has no object")?;
-    let request_namespace = request.namespace.as_deref().filter(|ns| !ns.is_empty());
+    let own_namespace = request.namespace.filter(|ns| !ns.is_empty());
 
     // Most pods match no selector: decide that from the labels and the
     // nodeSelector alone, without building the pod. Anything unusual in
@@ -109,25 +119,21 @@ fn decide(payload: &[u8]) -> anyhow::Result<(Verdict, Vec<String>)> {
     let mut looked_up = None;
     if let Some(probe) = PodProbe::read(object.get()) {
         let (labels, node_selector) = (probe.labels(), probe.node_selector());
-        let namespace = request_namespace.or(probe.namespace()).unwrap_or("");
-        match screen(
-            &profile,
-            &labels,
-            node_selector,
-            namespace,
-            read_namespace_labels,
-        ) {
-            Screen::Accept => return Ok((Verdict::Accept, Vec::new())),
+        let ns = own_namespace.as_deref().or(probe.namespace()).unwrap_or("");
+        match screen(&profile, &labels, node_selector, ns, read_namespace_labels) {
+            Screen::Accept => return Ok(ControlFlow::Break((Verdict::Accept, Vec::new()))),
             Screen::Evaluate(lookup) => looked_up = lookup,
         }
     }
-    let pod: Value = serde_json::from_str(object.get()).context("cannot read the pod")?;
-    let namespace = request_namespace.or(pod["metadata"]["namespace"].as_str());
-    let namespace = namespace.unwrap_or_default().to_owned();
-    // A namespace read while screening is handed on: one lookup per request.
-    let lookup = move |name: &str| looked_up.unwrap_or_else(|| read_namespace_labels(name));
-    let decision = evaluate_pod(&profile, pod, &namespace, lookup);
-    Ok((decision.verdict, decision.warnings))
+    Ok(ControlFlow::Continue(move || {
+        let pod: Value = serde_json::from_str(object.get()).context("cannot read the pod")?;
+        let pod_ns = pod["metadata"]["namespace"].as_str();
+        let ns = String::from(own_namespace.as_deref().or(pod_ns).unwrap_or_default());
+        // A namespace read while screening is handed on: one lookup per request.
+        let lookup = move |name: &str| looked_up.unwrap_or_else(|| read_namespace_labels(name));
+        let decision = evaluate_pod(&profile, pod, &ns, lookup);
+        Ok((decision.verdict, decision.warnings))
+    }))
 }
 
 fn validate_settings(payload: &[u8]) -> CallResult {
