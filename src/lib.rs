@@ -80,7 +80,7 @@ fn validate(payload: &[u8]) -> CallResult {
 
 /// The verdict on one request and its warnings, or what builds and evaluates
 /// the pod. Kept out of line, so that its locals are off the stack while the
-/// pod is parsed: that saves a page of memory per request.
+/// pod is parsed: that saves a page of memory for each pod evaluated.
 #[inline(never)]
 fn decide(
     payload: &[u8],
